@@ -1,0 +1,9 @@
+"""Domain signals. cms/ and search/ subscribe to these; marketplace never imports them.
+
+Every signal is sent after the transaction that caused it has committed.
+"""
+
+from django.dispatch import Signal
+
+# sender: the model class; kwargs: instance, from_status, to_status, by, reason
+status_changed = Signal()

@@ -1,0 +1,52 @@
+"""Who may do what, per object. Every view and service asks here; templates never decide."""
+
+from allauth.mfa.models import Authenticator
+
+from marketplace.models import BuyerMembership, OrganisationMembership
+
+
+def is_staff(user, obj=None) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def is_organisation_admin(user, organisation) -> bool:
+    return (
+        bool(user and user.is_authenticated)
+        and OrganisationMembership.objects.filter(
+            user=user, organisation=organisation, role=OrganisationMembership.Role.ADMIN
+        ).exists()
+    )
+
+
+def is_organisation_member(user, organisation) -> bool:
+    return (
+        bool(user and user.is_authenticated)
+        and OrganisationMembership.objects.filter(user=user, organisation=organisation).exists()
+    )
+
+
+def is_buyer_officer(user, buyer=None) -> bool:
+    if not (user and user.is_authenticated):
+        return False
+    memberships = BuyerMembership.objects.filter(user=user)
+    if buyer is not None:
+        memberships = memberships.filter(buyer=buyer)
+    return memberships.exists()
+
+
+def can_manage_buyer(user, buyer) -> bool:
+    return is_staff(user) or is_buyer_officer(user, buyer)
+
+
+def can_view_organisation_private(user, organisation) -> bool:
+    """Members and staff see an unverified organisation and its verification feedback."""
+    return is_staff(user) or is_organisation_member(user, organisation)
+
+
+def requires_mfa(user) -> bool:
+    """Buyer officers and platform staff must protect their accounts with a second factor."""
+    return is_staff(user) or is_buyer_officer(user)
+
+
+def has_mfa(user) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
