@@ -1,5 +1,10 @@
 """Local development: SQLite by default, console email, immediate background tasks."""
 
 from .base import *  # noqa: F403
+from .base import env
 
 DEBUG = True
+
+# Demo only: any demo officer or staff user may answer the two-step prompt with this code.
+# allauth refuses the setting unless DEBUG is on, so it cannot leak into production.
+MFA_TOTP_INSECURE_BYPASS_CODE = env("MFA_DEMO_CODE", "000000")
