@@ -1,5 +1,7 @@
 from django.db import migrations
 
+# Row-level only: TRUNCATE stays possible for the database owner (test flushes, restores).
+
 CREATE = """
 CREATE OR REPLACE FUNCTION marketplace_auditentry_append_only() RETURNS trigger AS $$
 BEGIN
@@ -9,13 +11,9 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER marketplace_auditentry_append_only
     BEFORE UPDATE OR DELETE ON marketplace_auditentry
     FOR EACH ROW EXECUTE FUNCTION marketplace_auditentry_append_only();
-CREATE TRIGGER marketplace_auditentry_no_truncate
-    BEFORE TRUNCATE ON marketplace_auditentry
-    FOR EACH STATEMENT EXECUTE FUNCTION marketplace_auditentry_append_only();
 """
 
 DROP = """
-DROP TRIGGER IF EXISTS marketplace_auditentry_no_truncate ON marketplace_auditentry;
 DROP TRIGGER IF EXISTS marketplace_auditentry_append_only ON marketplace_auditentry;
 DROP FUNCTION IF EXISTS marketplace_auditentry_append_only();
 """
@@ -23,12 +21,12 @@ DROP FUNCTION IF EXISTS marketplace_auditentry_append_only();
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        schema_editor.execute(CREATE, params=None)
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,460 @@
+"""Load the Jiangsu 政社互动 demo: regions, buyers, organisations, people, one delegation.
+
+Idempotent: everything is keyed on natural keys (region codes, credit codes, e-mail
+addresses) and whatever already exists is left alone, so a second run creates nothing,
+writes no audit entries and resets no passwords. Writes go through the services, so the
+audit log reads as if the platform had been used.
+"""
+
+import datetime
+import time
+import unicodedata
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from marketplace.data import demo
+from marketplace.models import (
+    Buyer,
+    BuyerMembership,
+    Category,
+    Delegation,
+    Expert,
+    Organisation,
+    OrganisationMembership,
+    Region,
+    User,
+)
+from marketplace.services.audit import audit_record
+from marketplace.services.buyers import buyer_create, delegation_grant
+from marketplace.services.organisations import (
+    CREDIT_CODE_PREFIX_BY_TYPE,
+    organisation_register,
+    organisation_reject,
+    organisation_suspend,
+    organisation_verify,
+)
+from marketplace.validators import credit_code_make
+
+STATUS_LABELS = {
+    "verified": "已认证",
+    "pending": "待审核",
+    "rejected": "已驳回",
+    "suspended": "已暂停",
+}
+
+
+def buyer_credit_code(entry) -> str:
+    return credit_code_make("11", entry["region"][:6], entry["serial"])
+
+
+def organisation_credit_code(entry) -> str:
+    prefix = CREDIT_CODE_PREFIX_BY_TYPE[Organisation.Type(entry["type"])]
+    return credit_code_make(prefix, entry["authority"], entry["serial"])
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
+class Command(BaseCommand):
+    help = (
+        "载入演示数据（江苏“政社互动”：购买主体、社会组织、演示账号）。可重复运行，已有数据不变。"
+    )
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        self.created = {}
+        try:
+            with transaction.atomic():
+                self.load_regions()
+                self.load_people()
+                self.load_buyers()
+                self.load_buyer_officers()
+                self.load_organisations()
+                self.load_organisation_members()
+                self.load_expert()
+                self.load_authenticators()
+                self.load_delegation()
+        except (ValidationError, PermissionDenied) as error:
+            raise CommandError(f"载入失败，已全部回滚，数据库未改动：{error}") from error
+        self.print_logins()
+        total = sum(self.created.values())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"完成：共新增 {total} 项，用时 {time.monotonic() - started:.2f} 秒。"
+                if total
+                else f"完成：演示数据已存在，未做任何改动（用时 {time.monotonic() - started:.2f} 秒）。"
+            )
+        )
+
+    def report(self, label, created, existing):
+        self.created[label] = created
+        self.stdout.write(f"  {label}：新增 {created}，已有 {existing}")
+
+    # Reference data -------------------------------------------------------------------
+
+    def load_regions(self):
+        self.stdout.write("行政区划与服务类目…")
+        street_codes = {code for code, _name, _parent in demo.STREETS}
+        wanted = (
+            street_codes
+            | {parent for _code, _name, parent in demo.STREETS}
+            | {entry["region"] for entry in demo.BUYERS}
+            | {code for entry in demo.ORGANISATIONS for code in entry["districts"]}
+            | set(demo.EXPERT["regions"])
+        )
+        self.regions = {region.code: region for region in Region.objects.filter(code__in=wanted)}
+        missing = sorted(wanted - street_codes - set(self.regions))
+        if missing:
+            raise CommandError(
+                f"缺少县级以上行政区划 {', '.join(missing)}，请先运行 manage.py migrate。"
+            )
+        # Street rows are demo data (see demo.STREETS); counties come from migration 0002.
+        new_streets = [
+            Region(code=code, name=name, level=Region.Level.STREET, parent=self.regions[parent])
+            for code, name, parent in demo.STREETS
+            if code not in self.regions
+        ]
+        Region.objects.bulk_create(new_streets)
+        if new_streets:
+            self.regions.update(
+                (region.code, region)
+                for region in Region.objects.filter(code__in=[r.code for r in new_streets])
+            )
+        self.report("街道乡镇", len(new_streets), len(demo.STREETS) - len(new_streets))
+
+        category_codes = {code for entry in demo.ORGANISATIONS for code in entry["categories"]}
+        category_codes |= set(demo.EXPERT["categories"])
+        self.categories = {
+            category.code: category for category in Category.objects.filter(code__in=category_codes)
+        }
+        missing = sorted(category_codes - set(self.categories))
+        if missing:
+            raise CommandError(f"缺少服务类目 {', '.join(missing)}，请先运行 manage.py migrate。")
+
+    # People ---------------------------------------------------------------------------
+
+    def load_people(self):
+        self.stdout.write("演示账号…")
+        people = {demo.STAFF["email"]: demo.STAFF["name"]}
+        people.update((officer["email"], officer["name"]) for officer in demo.BUYER_OFFICERS)
+        people.update((entry["contact"][2], entry["contact"][0]) for entry in demo.ORGANISATIONS)
+        people.update((member["email"], member["name"]) for member in demo.ORGANISATION_MEMBERS)
+        people[demo.EXPERT["email"]] = demo.EXPERT["name"]
+
+        self.users = {user.email.lower(): user for user in User.objects.filter(email__in=people)}
+        missing = [email for email in people if email not in self.users]
+        if missing:
+            # One hash for every demo account: the password is printed for all to read
+            # anyway, and hashing it once keeps the first load fast.
+            password = make_password(demo.DEMO_PASSWORD)
+            User.objects.bulk_create(
+                User(
+                    username=email,
+                    email=email,
+                    name=people[email],
+                    password=password,
+                    is_staff=email == demo.STAFF["email"],
+                    is_superuser=email == demo.STAFF["email"],
+                )
+                for email in missing
+            )
+            self.users.update(
+                (user.email.lower(), user) for user in User.objects.filter(email__in=missing)
+            )
+        self.report("用户", len(missing), len(people) - len(missing))
+
+        self.staff = self.users[demo.STAFF["email"]]
+        if not (self.staff.is_staff and self.staff.is_active):
+            raise CommandError(f"{self.staff.email} 已存在但不是平台工作人员，无法继续。")
+
+        # allauth requires a verified address before an e-mail login; users who already
+        # have an address keep theirs.
+        with_address = set(
+            EmailAddress.objects.filter(user__in=self.users.values()).values_list(
+                "user_id", flat=True
+            )
+        )
+        addresses = [
+            EmailAddress(user=user, email=email, verified=True, primary=True)
+            for email, user in self.users.items()
+            if user.pk not in with_address
+        ]
+        EmailAddress.objects.bulk_create(addresses)
+        self.report("已验证邮箱", len(addresses), len(people) - len(addresses))
+
+    # Buyers ---------------------------------------------------------------------------
+
+    def load_buyers(self):
+        self.stdout.write("购买主体…")
+        existing = Buyer.objects.filter(
+            credit_code__in=[buyer_credit_code(entry) for entry in demo.BUYERS]
+        )
+        self.buyers = {buyer.name: buyer for buyer in existing}
+        created = 0
+        for entry in demo.BUYERS:  # parents come first in demo.BUYERS
+            if entry["name"] in self.buyers:
+                continue
+            self.buyers[entry["name"]] = buyer_create(
+                by=self.staff,
+                name=entry["name"],
+                credit_code=buyer_credit_code(entry),
+                level=Buyer.Level(entry["level"]),
+                region=self.regions[entry["region"]],
+                parent=self.buyers[entry["parent"]] if entry.get("parent") else None,
+                address=entry["address"],
+                contact_phone=entry["contact_phone"],
+                description=entry["description"],
+            )
+            created += 1
+        self.report("购买主体", created, len(demo.BUYERS) - created)
+
+    def load_buyer_officers(self):
+        existing = set(
+            BuyerMembership.objects.filter(
+                user__in=[self.users[officer["email"]] for officer in demo.BUYER_OFFICERS]
+            ).values_list("buyer_id", "user_id")
+        )
+        created = 0
+        for officer in demo.BUYER_OFFICERS:
+            buyer, user = self.buyers[officer["buyer"]], self.users[officer["email"]]
+            if (buyer.pk, user.pk) in existing:
+                continue
+            # Demo officers join directly rather than through an e-mailed invitation; the
+            # audit entry has the shape invitation_accept writes.
+            BuyerMembership.objects.create(buyer=buyer, user=user)
+            audit_record(
+                obj=buyer,
+                by=user,
+                action="join",
+                data={"email": user.email, "role": "buyer_officer"},
+            )
+            created += 1
+        self.report("购买主体经办人", created, len(demo.BUYER_OFFICERS) - created)
+
+    # Organisations --------------------------------------------------------------------
+
+    def load_organisations(self):
+        self.stdout.write("社会组织…")
+        codes = {organisation_credit_code(entry): entry["name"] for entry in demo.ORGANISATIONS}
+        self.organisations = {
+            codes[organisation.credit_code]: organisation
+            for organisation in Organisation.objects.filter(credit_code__in=codes)
+        }
+        created = 0
+        for entry in demo.ORGANISATIONS:
+            if entry["name"] in self.organisations:
+                continue
+            self.organisations[entry["name"]] = self.register(entry)
+            created += 1
+        self.report("社会组织", created, len(demo.ORGANISATIONS) - created)
+
+    def register(self, entry):
+        contact_name, contact_phone, contact_email = entry["contact"]
+        organisation = organisation_register(
+            by=self.users[contact_email],
+            credit_code=organisation_credit_code(entry),
+            districts=[self.regions[code] for code in entry["districts"]],
+            categories=[self.categories[code] for code in entry["categories"]],
+            name=entry["name"],
+            type=Organisation.Type(entry["type"]),
+            registration_authority=demo.AUTHORITIES[entry["authority"]],
+            registered_on=entry["registered_on"],
+            address=entry["address"],
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            contact_email=contact_email,
+            description=entry["description"],
+        )
+        status = entry["status"]
+        if status == "verified":
+            organisation_verify(organisation=organisation, by=self.staff)
+        elif status == "rejected":
+            organisation_reject(organisation=organisation, by=self.staff, reason=entry["reason"])
+        elif status == "suspended":
+            organisation_verify(organisation=organisation, by=self.staff)
+            organisation_suspend(organisation=organisation, by=self.staff, reason=entry["reason"])
+        elif status != "pending":
+            raise CommandError(f"{entry['name']}：未知的演示状态 {status!r}")
+
+        # The official rating and the credit status are data published by the civil-affairs
+        # authorities; no service writes them yet, so the demo sets just these fields.
+        official = {}
+        if entry["rating"] is not None:
+            official["rating_level"], official["rating_evaluated_on"] = entry["rating"]
+        if entry.get("credit_status"):
+            official["credit_status"] = Organisation.CreditStatus(entry["credit_status"])
+        if official:
+            Organisation.objects.filter(pk=organisation.pk).update(**official)
+        organisation.refresh_from_db()
+        return organisation
+
+    def load_organisation_members(self):
+        existing = set(
+            OrganisationMembership.objects.filter(
+                user__in=[self.users[member["email"]] for member in demo.ORGANISATION_MEMBERS]
+            ).values_list("organisation_id", "user_id")
+        )
+        created = 0
+        for member in demo.ORGANISATION_MEMBERS:
+            organisation = self.organisations[member["organisation"]]
+            user = self.users[member["email"]]
+            if (organisation.pk, user.pk) in existing:
+                continue
+            # As for officers: a direct join, audited like an accepted invitation.
+            OrganisationMembership.objects.create(
+                organisation=organisation, user=user, role=OrganisationMembership.Role.MEMBER
+            )
+            audit_record(
+                obj=organisation,
+                by=user,
+                action="join",
+                data={"email": user.email, "role": "org_member"},
+            )
+            created += 1
+        self.report("社会组织成员", created, len(demo.ORGANISATION_MEMBERS) - created)
+
+    # Expert, second factors, delegation -----------------------------------------------
+
+    def load_expert(self):
+        user = self.users[demo.EXPERT["email"]]
+        created = 0
+        if not Expert.objects.filter(user=user).exists():
+            expert = Expert.objects.create(
+                user=user, title=demo.EXPERT["title"], employer=demo.EXPERT["employer"]
+            )
+            expert.categories.set(self.categories[code] for code in demo.EXPERT["categories"])
+            expert.regions.set(self.regions[code] for code in demo.EXPERT["regions"])
+            created = 1
+        self.report("评审专家", created, 1 - created)
+
+    def load_authenticators(self):
+        # Staff and buyer officers must have a second factor (RequireMFAMiddleware); a real
+        # TOTP secret is stored, and dev settings accept the demo bypass code for it.
+        users = [self.staff] + [self.users[officer["email"]] for officer in demo.BUYER_OFFICERS]
+        existing = set(
+            Authenticator.objects.filter(user__in=users, type=Authenticator.Type.TOTP).values_list(
+                "user_id", flat=True
+            )
+        )
+        missing = [user for user in users if user.pk not in existing]
+        for user in missing:
+            TOTP.activate(user, generate_totp_secret())
+        self.report("两步验证（TOTP）", len(missing), len(users) - len(missing))
+
+    def load_delegation(self):
+        self.stdout.write("委托…")
+        buyer = self.buyers[demo.DELEGATION["buyer"]]
+        operator = self.organisations[demo.DELEGATION["operator"]]
+        scope = Delegation.Scope(demo.DELEGATION["scope"])
+        created = 0
+        if not Delegation.objects.filter(buyer=buyer, operator=operator, scope=scope).exists():
+            # This year's 公益创投大赛, so the delegation is active whenever the demo is loaded.
+            today = timezone.localdate()
+            delegation_grant(
+                by=self.users[demo.DELEGATION["granted_by"]],
+                buyer=buyer,
+                operator=operator,
+                scope=scope,
+                starts_on=datetime.date(today.year, 1, 1),
+                expires_on=datetime.date(today.year, 12, 31),
+            )
+            created = 1
+        self.report("委托", created, 1 - created)
+
+    # Output ---------------------------------------------------------------------------
+
+    def print_logins(self):
+        rows = [("角色", "邮箱", "密码", "单位", "可以做什么")]
+        password = demo.DEMO_PASSWORD
+        rows.append(
+            (
+                "平台工作人员",
+                demo.STAFF["email"],
+                password,
+                "政社通平台",
+                "审核社会组织、维护购买主体；Wagtail 后台 /admin/",
+            )
+        )
+        for officer in demo.BUYER_OFFICERS:
+            rows.append(
+                (
+                    "购买主体经办人",
+                    officer["email"],
+                    password,
+                    officer["buyer"],
+                    "发布项目、评标定标、签约验收、设置委托",
+                )
+            )
+        entries = {entry["name"]: entry for entry in demo.ORGANISATIONS}
+        for name in demo.FEATURED_ORGANISATION_ADMINS:
+            entry = entries[name]
+            organisation = self.organisations[name]
+            can = {
+                "verified": "维护组织资料、邀请成员、投标、签约、提交履约报告",
+                "pending": "等待平台审核，可修改资料",
+                "rejected": "查看驳回理由，修改后重新提交审核",
+                "suspended": "查看暂停理由，暂不能投标",
+            }[organisation.status]
+            if name == demo.DELEGATION["operator"]:
+                can = f"受{demo.DELEGATION['buyer']}委托组织公益创投大赛"
+            rows.append(
+                (
+                    "社会组织管理员",
+                    entry["contact"][2],
+                    password,
+                    f"{name}（{STATUS_LABELS[organisation.status]}）",
+                    can,
+                )
+            )
+        for member in demo.ORGANISATION_MEMBERS:
+            rows.append(
+                (
+                    "社会组织成员",
+                    member["email"],
+                    password,
+                    member["organisation"],
+                    "查看组织资料、参与投标和履约",
+                )
+            )
+        rows.append(
+            (
+                "评审专家",
+                demo.EXPERT["email"],
+                password,
+                demo.EXPERT["employer"],
+                "申报利益冲突、为分配的项目评分",
+            )
+        )
+
+        widths = [max(display_width(row[column]) for row in rows) for column in range(5)]
+        rule = "-+-".join("-" * width for width in widths)
+        self.stdout.write("")
+        self.stdout.write(self.style.MIGRATE_HEADING("演示账号"))
+        for index, row in enumerate(rows):
+            line = " | ".join(pad(cell, width) for cell, width in zip(row, widths, strict=True))
+            self.stdout.write(line.rstrip())
+            if index == 0:
+                self.stdout.write(rule)
+        others = len(demo.ORGANISATIONS) - len(demo.FEATURED_ORGANISATION_ADMINS)
+        self.stdout.write("")
+        self.stdout.write(
+            f"其余 {others} 家社会组织的管理员用各自的联系邮箱登录（见组织资料），密码同上。"
+        )
+        self.stdout.write(f"登录地址：{reverse('account_login')}（邮箱 + 密码）")
+        self.stdout.write(
+            f"两步验证码（演示环境）：{demo.DEMO_MFA_CODE}"
+            "（平台工作人员和购买主体经办人登录时输入；仅在 DEBUG 开发环境有效）"
+        )
