@@ -46,13 +46,19 @@ class TransitionNotAllowed(ValidationError):
 
 
 @transaction.atomic
-def transition(obj, to, *, by, reason=""):
-    """Move `obj` to status `to` on behalf of `by`, or raise and change nothing."""
+def transition(obj, to, *, by, reason="", expected_from=None):
+    """Move `obj` to status `to` on behalf of `by`, or raise and change nothing.
+
+    `expected_from` lets a named service insist on where the move starts (verifying a
+    pending registration is not the same act as lifting a suspension).
+    """
     model = type(obj)
     table, rules, reason_required = WORKFLOWS[model]
     locked = model.objects.select_for_update().get(pk=obj.pk)
     current = locked.status
-    if to not in table.get(current, set()):
+    if to not in table.get(current, set()) or (
+        expected_from is not None and current not in expected_from
+    ):
         raise TransitionNotAllowed(
             _("不能从“%(current)s”变更为“%(target)s”。"),
             code="transition_not_allowed",

@@ -1,16 +1,24 @@
 import pytest
 from allauth.mfa.models import Authenticator
+from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 
 from tests import factories
 
 
 @pytest.fixture(autouse=True)
-def _media_and_cache(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    from django.core.cache import cache
+def _isolation(settings, tmp_path):
+    """Each test starts in Chinese, with its own media folder and an empty cache.
 
-    cache.clear()  # allauth rate limits live in the cache
+    A request through LocaleMiddleware leaves its language active in the thread, and
+    allauth keeps rate-limit counters in the cache; neither may leak into the next test.
+    """
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

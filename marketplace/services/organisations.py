@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace import permissions
@@ -104,7 +105,12 @@ def organisation_update(*, organisation, by, districts=None, categories=None, **
 
 def organisation_verify(*, organisation, by):
     """Staff confirm the registration; the organisation becomes public and may bid."""
-    return transition(organisation, Organisation.Status.VERIFIED, by=by)
+    return transition(
+        organisation,
+        Organisation.Status.VERIFIED,
+        by=by,
+        expected_from={Organisation.Status.PENDING},
+    )
 
 
 def organisation_reject(*, organisation, by, reason):
@@ -124,7 +130,12 @@ def organisation_suspend(*, organisation, by, reason):
 
 def organisation_reinstate(*, organisation, by):
     """Staff lift a suspension."""
-    return transition(organisation, Organisation.Status.VERIFIED, by=by)
+    return transition(
+        organisation,
+        Organisation.Status.VERIFIED,
+        by=by,
+        expected_from={Organisation.Status.SUSPENDED},
+    )
 
 
 @transaction.atomic
@@ -145,3 +156,52 @@ def organisation_member_remove(*, membership, by):
         data={"user": membership.user.email, "role": membership.role},
     )
     membership.delete()
+
+
+OFFICIAL_DATA_FIELDS = ("rating_level", "rating_evaluated_on", "credit_status")
+
+
+def _official_value(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@transaction.atomic
+def organisation_record_official_data(
+    *, organisation, by, rating_level, rating_evaluated_on, credit_status
+) -> Organisation:
+    """Staff record the official rating (评估等级) and credit status (信用状态).
+
+    Rules: staff only; a rating level needs its evaluation date, and that date cannot be in
+    the future; the audit entry keeps the old and new value of every changed field.
+    """
+    if not permissions.is_staff(by):
+        raise PermissionDenied(_("只有平台工作人员可以维护评估等级和信用状态。"))
+    if rating_level is not None and rating_evaluated_on is None:
+        raise ValidationError(
+            {"rating_evaluated_on": _("填写评估等级时必须填写评估日期。")},
+            code="rating_date_required",
+        )
+    if rating_evaluated_on is not None and rating_evaluated_on > timezone.localdate():
+        raise ValidationError(
+            {"rating_evaluated_on": _("评估日期不能晚于今天。")}, code="rating_date_in_future"
+        )
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    new = {
+        "rating_level": rating_level,
+        "rating_evaluated_on": rating_evaluated_on,
+        "credit_status": credit_status,
+    }
+    changes = {
+        name: {"from": _official_value(getattr(organisation, name)), "to": _official_value(value)}
+        for name, value in new.items()
+        if getattr(organisation, name) != value
+    }
+    if not changes:
+        return organisation
+    for name, value in new.items():
+        setattr(organisation, name, value)
+    other_fields = [f.name for f in Organisation._meta.get_fields() if f.name not in new]
+    organisation.full_clean(exclude=other_fields, validate_unique=False)
+    organisation.save(update_fields=[*changes, "updated_at"])
+    audit_record(obj=organisation, by=by, action="official_data", data=changes)
+    return organisation

@@ -1,0 +1,146 @@
+"""Platform staff's admin for organisations and buyers, under one "政社通" menu.
+
+Only staff (`permissions.is_staff`) get in; the MFA middleware guards /admin/ as a whole.
+Every change goes through a service, so the audit log sees it.
+"""
+
+from django.contrib.auth.models import Permission
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.permissions import register_permission_policy
+
+from marketplace.models import Buyer, Organisation
+from marketplace.views import admin
+
+# Registered before any viewset asks, or Wagtail falls back to Django model permissions.
+register_permission_policy(
+    Organisation, admin.StaffOnlyPermissionPolicy(Organisation, actions={"change", "view"})
+)
+register_permission_policy(
+    Buyer, admin.StaffOnlyPermissionPolicy(Buyer, actions={"add", "change", "view"})
+)
+
+
+class StaffViewSet(ModelViewSet):
+    """What both viewsets share: staff-only policy, no copy, the audit log is the history."""
+
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    add_to_reference_index = False
+    search_backend_name = None  # plain icontains on search_fields
+    list_per_page = 50
+
+    def get_permissions_to_register(self):
+        # The staff-only policy ignores Django permissions; don't offer them on groups.
+        return Permission.objects.none()
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(url_namespace=self.url_namespace, **kwargs)
+
+    def get_edit_view_kwargs(self, **kwargs):
+        # Wagtail's own history would stay empty; the inspect page shows the audit trail.
+        return super().get_edit_view_kwargs(history_url_name=None, usage_url_name=None, **kwargs)
+
+
+class OrganisationViewSet(StaffViewSet):
+    model = Organisation
+    name = "organisations"
+    icon = "group"
+    menu_label = _("社会组织")
+    index_view_class = admin.OrganisationIndexView
+    edit_view_class = admin.OrganisationOfficialDataEditView
+    inspect_view_class = admin.OrganisationInspectView
+    list_display = ["name", "credit_code", "type", "status", "rating_level", "credit_status"]
+    list_filter = ["status", "type", "credit_status"]
+    search_fields = ["name", "credit_code"]
+    inspect_view_fields = [
+        "name",
+        "credit_code",
+        "type",
+        "status",
+        "registration_authority",
+        "registered_on",
+        "districts",
+        "categories",
+        "address",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "description",
+        "logo",
+        "rating_level",
+        "rating_evaluated_on",
+        "rating_expires_on",
+        "credit_status",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_form_class(self, for_update=False):
+        return admin.OrganisationOfficialDataForm
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            *(
+                path(
+                    f"{action.name}/<int:pk>/",
+                    self.construct_view(
+                        admin.OrganisationReasonView
+                        if action.needs_reason
+                        else admin.OrganisationTransitionView,
+                        organisation_action=action,
+                    ),
+                    name=action.name,
+                )
+                for action in admin.ORGANISATION_ACTIONS
+            ),
+        ]
+
+
+class BuyerViewSet(StaffViewSet):
+    model = Buyer
+    name = "buyers"
+    icon = "site"
+    menu_label = _("购买主体")
+    index_view_class = admin.BuyerIndexView
+    add_view_class = admin.BuyerCreateView
+    edit_view_class = admin.BuyerEditView
+    inspect_view_class = admin.BuyerInspectView
+    list_display = ["name", "level", "region", "parent"]
+    list_filter = ["level"]
+    search_fields = ["name", "credit_code"]
+    inspect_view_fields = [
+        "name",
+        "credit_code",
+        "level",
+        "region",
+        "parent",
+        "address",
+        "contact_phone",
+        "description",
+        "created_at",
+    ]
+
+    def get_form_class(self, for_update=False):
+        return admin.BuyerForm
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("invite/<int:pk>/", self.construct_view(admin.BuyerInviteView), name="invite"),
+        ]
+
+
+class MarketplaceViewSetGroup(ModelViewSetGroup):
+    menu_label = _("政社通")
+    menu_icon = "clipboard-list"
+    menu_order = 150
+    items = (OrganisationViewSet, BuyerViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_marketplace_viewsets():
+    return MarketplaceViewSetGroup()
