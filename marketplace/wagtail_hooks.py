@@ -11,15 +11,31 @@ from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permissions import register_permission_policy
 
+from marketplace.forms.admin import BuyerForm, OrganisationOfficialDataForm
 from marketplace.models import Buyer, Organisation
-from marketplace.views import admin
+from marketplace.views.admin.buyers import (
+    BuyerCreateView,
+    BuyerEditView,
+    BuyerIndexView,
+    BuyerInspectView,
+    BuyerInviteView,
+)
+from marketplace.views.admin.common import StaffOnlyPermissionPolicy
+from marketplace.views.admin.organisations import (
+    ORGANISATION_ACTIONS,
+    OrganisationIndexView,
+    OrganisationInspectView,
+    OrganisationOfficialDataEditView,
+    OrganisationReasonView,
+    OrganisationTransitionView,
+)
 
 # Registered before any viewset asks, or Wagtail falls back to Django model permissions.
 register_permission_policy(
-    Organisation, admin.StaffOnlyPermissionPolicy(Organisation, actions={"change", "view"})
+    Organisation, StaffOnlyPermissionPolicy(Organisation, actions={"change", "view"})
 )
 register_permission_policy(
-    Buyer, admin.StaffOnlyPermissionPolicy(Buyer, actions={"add", "change", "view"})
+    Buyer, StaffOnlyPermissionPolicy(Buyer, actions={"add", "change", "view"})
 )
 
 
@@ -49,9 +65,9 @@ class OrganisationViewSet(StaffViewSet):
     name = "organisations"
     icon = "group"
     menu_label = _("社会组织")
-    index_view_class = admin.OrganisationIndexView
-    edit_view_class = admin.OrganisationOfficialDataEditView
-    inspect_view_class = admin.OrganisationInspectView
+    index_view_class = OrganisationIndexView
+    edit_view_class = OrganisationOfficialDataEditView
+    inspect_view_class = OrganisationInspectView
     list_display = ["name", "credit_code", "type", "status", "rating_level", "credit_status"]
     list_filter = ["status", "type", "credit_status"]
     search_fields = ["name", "credit_code"]
@@ -79,7 +95,7 @@ class OrganisationViewSet(StaffViewSet):
     ]
 
     def get_form_class(self, for_update=False):
-        return admin.OrganisationOfficialDataForm
+        return OrganisationOfficialDataForm
 
     def get_urlpatterns(self):
         return [
@@ -88,14 +104,14 @@ class OrganisationViewSet(StaffViewSet):
                 path(
                     f"{action.name}/<int:pk>/",
                     self.construct_view(
-                        admin.OrganisationReasonView
+                        OrganisationReasonView
                         if action.needs_reason
-                        else admin.OrganisationTransitionView,
+                        else OrganisationTransitionView,
                         organisation_action=action,
                     ),
                     name=action.name,
                 )
-                for action in admin.ORGANISATION_ACTIONS
+                for action in ORGANISATION_ACTIONS
             ),
         ]
 
@@ -105,10 +121,10 @@ class BuyerViewSet(StaffViewSet):
     name = "buyers"
     icon = "site"
     menu_label = _("购买主体")
-    index_view_class = admin.BuyerIndexView
-    add_view_class = admin.BuyerCreateView
-    edit_view_class = admin.BuyerEditView
-    inspect_view_class = admin.BuyerInspectView
+    index_view_class = BuyerIndexView
+    add_view_class = BuyerCreateView
+    edit_view_class = BuyerEditView
+    inspect_view_class = BuyerInspectView
     list_display = ["name", "level", "region", "parent"]
     list_filter = ["level"]
     search_fields = ["name", "credit_code"]
@@ -125,12 +141,12 @@ class BuyerViewSet(StaffViewSet):
     ]
 
     def get_form_class(self, for_update=False):
-        return admin.BuyerForm
+        return BuyerForm
 
     def get_urlpatterns(self):
         return [
             *super().get_urlpatterns(),
-            path("invite/<int:pk>/", self.construct_view(admin.BuyerInviteView), name="invite"),
+            path("invite/<int:pk>/", self.construct_view(BuyerInviteView), name="invite"),
         ]
 
 

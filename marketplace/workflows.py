@@ -54,6 +54,7 @@ def transition(obj, to, *, by, reason="", expected_from=None):
     """
     model = type(obj)
     table, rules, reason_required = WORKFLOWS[model]
+    to = model.Status(to)  # an unknown status is a programming error: ValueError
     locked = model.objects.select_for_update().get(pk=obj.pk)
     current = locked.status
     if to not in table.get(current, set()) or (

@@ -92,6 +92,3 @@ class InvitationForm(forms.Form):
         ],
     )
 
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}))

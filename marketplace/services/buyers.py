@@ -26,16 +26,18 @@ def _validate(buyer):
     if not buyer.credit_code.startswith("1"):
         raise ValidationError(
             {
-                "credit_code": _(
-                    "政府机关和事业单位的统一社会信用代码以“1”开头（机构编制部门登记）。"
+                "credit_code": ValidationError(
+                    _("政府机关和事业单位的统一社会信用代码以“1”开头（机构编制部门登记）。"),
+                    code="credit_code_not_government",
                 )
-            },
-            code="credit_code_not_government",
+            }
         )
     ancestor = buyer.parent
     while ancestor is not None:
         if ancestor.pk == buyer.pk:
-            raise ValidationError({"parent": _("上级单位不能是本单位或其下级。")}, code="cycle")
+            raise ValidationError(
+                {"parent": ValidationError(_("上级单位不能是本单位或其下级。"), code="cycle")}
+            )
         ancestor = ancestor.parent
 
 
@@ -56,12 +58,13 @@ def buyer_update(*, buyer, by, **changes) -> Buyer:
     """Staff correct a buyer's record; the change is audited field by field."""
     if not permissions.is_staff(by):
         raise PermissionDenied(_("只有平台工作人员可以修改购买主体。"))
+    unknown = set(changes) - set(BUYER_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable: {sorted(unknown)}")
     buyer = Buyer.objects.select_for_update().get(pk=buyer.pk)
     changed = sorted(name for name, value in changes.items() if getattr(buyer, name) != value)
-    for name in changes:
-        if name not in BUYER_FIELDS:
-            raise TypeError(f"Not editable: {name}")
-        setattr(buyer, name, changes[name])
+    for name, value in changes.items():
+        setattr(buyer, name, value)
     _validate(buyer)
     buyer.save()
     audit_record(obj=buyer, by=by, action="update", data={"fields": changed})

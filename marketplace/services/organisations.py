@@ -36,13 +36,15 @@ def _check_code_matches_type(organisation):
     if not organisation.credit_code.startswith(prefix):
         raise ValidationError(
             {
-                "credit_code": _(
-                    "%(type)s的统一社会信用代码应以“%(prefix)s”开头（民政部门登记），"
-                    "请核对组织类型或代码。"
+                "credit_code": ValidationError(
+                    _(
+                        "%(type)s的统一社会信用代码应以“%(prefix)s”开头（民政部门登记），"
+                        "请核对组织类型或代码。"
+                    ),
+                    code="credit_code_type_mismatch",
+                    params={"type": organisation.get_type_display(), "prefix": prefix},
                 )
-                % {"type": organisation.get_type_display(), "prefix": prefix}
-            },
-            code="credit_code_type_mismatch",
+            }
         )
 
 

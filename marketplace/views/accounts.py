@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -39,6 +39,8 @@ def invitation_accept_view(request, token):
             invitation = invitation_accept(token=token, user=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
+        except PermissionDenied as error:  # signed in with another address: say which one
+            messages.error(request, str(error))
         else:
             messages.success(request, _("您已加入“%(target)s”。") % {"target": invitation.target})
             return redirect("dashboard")

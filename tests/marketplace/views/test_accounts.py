@@ -80,15 +80,17 @@ def test_accepting_a_buyer_invitation_through_the_page(client, buyer, staff):
     assert BuyerMembership.objects.filter(buyer=buyer, user=user).exists()
 
 
-def test_accepting_with_another_email_is_forbidden(client, organisation):
-    """A user signed in with a different email gets 403 and does not join."""
+def test_accepting_with_another_email_is_refused_with_the_address_to_use(client, organisation):
+    """A user signed in with a different email is told which address the invitation is for,
+    and does not join."""
     invitation = _invitation(organisation=organisation)
     intruder = factories.UserFactory(email="intruder@example.cn")
     client.force_login(intruder)
 
-    response = client.post(reverse("invitation_accept", args=[invitation.token]))
+    response = client.post(reverse("invitation_accept", args=[invitation.token]), follow=True)
 
-    assert response.status_code == 403
+    assert response.status_code == 200
+    assert f"此邀请发给 {invitation.email}" in response.content.decode()
     assert not OrganisationMembership.objects.filter(user=intruder).exists()
     invitation.refresh_from_db()
     assert invitation.accepted_at is None
