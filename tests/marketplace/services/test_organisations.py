@@ -17,6 +17,7 @@ from marketplace.services.organisations import (
     organisation_verify,
 )
 from marketplace.validators import credit_code_make
+from marketplace.workflows import TransitionNotAllowed
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -262,6 +263,40 @@ def test_named_services_walk_the_verification_life(staff):
         "suspended",
         "verified",
     ]
+
+
+@pytest.mark.parametrize(
+    ("service", "wrong_start"),
+    [
+        (organisation_verify, Organisation.Status.SUSPENDED),
+        (organisation_reinstate, Organisation.Status.PENDING),
+    ],
+)
+def test_verify_and_reinstate_refuse_to_stand_in_for_each_other(staff, service, wrong_start):
+    """Verifying lifts no suspension and reinstating verifies no registration: the status and
+    the audit log stay as they were."""
+    organisation = factories.OrganisationFactory(status=wrong_start)
+    entries = AuditEntry.objects.count()
+
+    with pytest.raises(TransitionNotAllowed):
+        service(organisation=organisation, by=staff)
+
+    organisation.refresh_from_db()
+    assert organisation.status == wrong_start
+    assert AuditEntry.objects.count() == entries
+
+
+def test_field_errors_carry_their_codes(user):
+    """A credit code that does not fit the organisation type is reported on the field with a
+    machine-readable code, so API clients can tell errors apart."""
+    with pytest.raises(ValidationError) as raised:
+        organisation_register(
+            by=user,
+            **_registration(
+                credit_code=credit_code_make("51", "320508", 7), type=Organisation.Type.FOUNDATION
+            ),
+        )
+    assert raised.value.error_dict["credit_code"][0].code == "credit_code_type_mismatch"
 
 
 def test_remove_the_last_admin_is_refused(organisation, org_admin):
