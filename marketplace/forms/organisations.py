@@ -91,4 +91,3 @@ class InvitationForm(forms.Form):
             (Invitation.Role.ORGANISATION_ADMIN, Invitation.Role.ORGANISATION_ADMIN.label),
         ],
     )
-
