@@ -1,6 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.forms.widgets import (
+    RegionChoiceField,
+    RegionMultipleChoiceField,
+    Select,
+    SelectMultiple,
+)
 from marketplace.models import Category, Invitation, Organisation, Region
 from marketplace.selectors.catalogue import category_list_top_level, region_list_for_filters
 
@@ -8,10 +14,10 @@ from marketplace.selectors.catalogue import category_list_top_level, region_list
 class OrganisationForm(forms.ModelForm):
     """Registration and profile editing; the services decide what is valid and allowed."""
 
-    districts = forms.ModelMultipleChoiceField(
+    districts = RegionMultipleChoiceField(
         label=_("服务地区"),
-        queryset=Region.objects.filter(level=Region.Level.COUNTY),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        queryset=Region.objects.filter(level=Region.Level.COUNTY).select_related("parent"),
+        widget=SelectMultiple(attrs={"size": 8}),
     )
     categories = forms.ModelMultipleChoiceField(
         label=_("服务领域"), queryset=Category.objects.all(), widget=forms.CheckboxSelectMultiple
@@ -55,16 +61,18 @@ class OrganisationForm(forms.ModelForm):
 
 
 class DirectoryFilterForm(forms.Form):
-    district = forms.ModelChoiceField(
+    district = RegionChoiceField(
         label=_("地区"), queryset=Region.objects.none(), required=False, empty_label=_("全部地区")
     )
     category = forms.ModelChoiceField(
+        widget=Select,
         label=_("服务领域"),
         queryset=Category.objects.none(),
         required=False,
         empty_label=_("全部领域"),
     )
     min_rating = forms.TypedChoiceField(
+        widget=Select,
         label=_("评估等级"),
         choices=[("", _("不限"))]
         + [

@@ -28,9 +28,10 @@ def organisation_list_public(*, district=None, category=None, min_rating=None):
     """
     organisations = Organisation.objects.filter(status=Organisation.Status.VERIFIED)
     if district is not None:
+        # Region ids first, so the link table is probed by its region index, not joined.
+        inside = Region.objects.filter(code__startswith=region_code_prefix(district))
         served = Organisation.districts.through.objects.filter(
-            organisation_id=OuterRef("pk"),
-            region__code__startswith=region_code_prefix(district),
+            organisation_id=OuterRef("pk"), region_id__in=inside.values("pk")
         )
         organisations = organisations.filter(Exists(served))
     if category is not None:
@@ -75,3 +76,7 @@ def organisation_memberships_for_user(user):
 
 def organisation_members(organisation):
     return organisation.memberships.select_related("user").order_by("-role", "created_at")
+
+
+def organisation_get_by_credit_code(code: str) -> Organisation | None:
+    return Organisation.objects.filter(credit_code=code).first()

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django.contrib.sites",
     "djmoney",
     "django_tasks",
@@ -72,6 +73,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "marketplace.urls"
+# Widget templates may be overridden in templates/ (see marketplace/forms/widgets.py).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "marketplace.wsgi.application"
 
 TEMPLATES = [

@@ -46,7 +46,7 @@ def test_officer_without_totp_cannot_post_buyer_actions(client, officer, organis
     client.force_login(officer)
 
     response = client.post(
-        reverse("delegation_create", args=[buyer.pk]), {"operator": organisation.pk}
+        reverse("delegation_create", args=[buyer.pk]), {"operator": organisation.credit_code}
     )
 
     assert response.status_code == 302

@@ -280,7 +280,7 @@ def officer_a(mfa):
 def _delegation_payload(operator):
     today = timezone.localdate()
     return {
-        "operator": operator.pk,
+        "operator": operator.credit_code,
         "scope": Delegation.Scope.PROCUREMENT_AGENT,
         "starts_on": today.isoformat(),
         "expires_on": (today + datetime.timedelta(days=90)).isoformat(),

@@ -154,3 +154,46 @@ def test_workspace_query_count_does_not_grow_with_delegations(client, officer, b
         factories.DelegationFactory(buyer=buyer)
     many, _ = _queries(client, reverse("buyer_workspace"))
     assert many == few
+
+
+def test_delegation_names_the_operator_by_credit_code(client, officer, buyer, mfa):
+    """The officer types the operator's credit code; a verified organisation gets the delegation."""
+    mfa(officer)
+    operator = factories.OrganisationFactory()
+    client.force_login(officer)
+    today = timezone.localdate()
+
+    response = client.post(
+        reverse("delegation_create", args=[buyer.pk]),
+        {
+            "operator": operator.credit_code.lower(),
+            "scope": "venture_round",
+            "starts_on": today.isoformat(),
+            "expires_on": (today + datetime.timedelta(days=90)).isoformat(),
+        },
+    )
+
+    assert response.status_code == 302
+    assert buyer.delegations.get().operator == operator
+
+
+def test_delegation_to_an_unknown_credit_code_is_refused(client, officer, buyer, mfa):
+    """A well-formed code that no organisation has is reported on the field; nothing is made."""
+    mfa(officer)
+    client.force_login(officer)
+    unknown = factories.credit_code_make("52", "320508", 99_999_998)
+    today = timezone.localdate()
+
+    response = client.post(
+        reverse("delegation_create", args=[buyer.pk]),
+        {
+            "operator": unknown,
+            "scope": "venture_round",
+            "starts_on": today.isoformat(),
+            "expires_on": (today + datetime.timedelta(days=90)).isoformat(),
+        },
+    )
+
+    assert response.status_code == 200
+    assert f"平台上没有统一社会信用代码为 {unknown} 的社会组织" in response.content.decode()
+    assert not buyer.delegations.exists()

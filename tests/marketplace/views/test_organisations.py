@@ -436,3 +436,11 @@ def test_admin_edits_the_profile_through_the_form(client, organisation, org_admi
     assert organisation.name == "改名后的组织"
     assert organisation.credit_code == old_code
     assert list(organisation.districts.values_list("code", flat=True)) == ["320102"]
+
+
+def test_region_filter_names_counties_with_their_city(client):
+    """Nanjing and Xuzhou both have a 鼓楼区; the filter says which is which."""
+    html = client.get(reverse("organisation_list")).content.decode()
+
+    assert "南京市 鼓楼区</option>" in html
+    assert "徐州市 鼓楼区</option>" in html
