@@ -8,3 +8,6 @@ DEBUG = True
 # Demo only: any demo officer or staff user may answer the two-step prompt with this code.
 # allauth refuses the setting unless DEBUG is on, so it cannot leak into production.
 MFA_TOTP_INSECURE_BYPASS_CODE = env("MFA_DEMO_CODE", "000000")
+
+# runserver serves static files from the app folders; no collectstatic in development.
+STATIC_ROOT = None
