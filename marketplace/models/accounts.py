@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class User(AbstractUser):
@@ -14,7 +15,7 @@ class User(AbstractUser):
 
     class Meta:
         verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
 
     def __str__(self):
         return self.name or self.email or self.username
@@ -59,7 +60,7 @@ class Invitation(models.Model):
 
     class Meta:
         verbose_name = _("邀请")
-        verbose_name_plural = _("邀请")
+        verbose_name_plural = pgettext_lazy("plural", "邀请")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(

@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marketplace.validators import validate_credit_code
 
@@ -44,7 +45,7 @@ class Buyer(models.Model):
 
     class Meta:
         verbose_name = _("购买主体")
-        verbose_name_plural = _("购买主体")
+        verbose_name_plural = pgettext_lazy("plural", "购买主体")
         ordering = ["region__code", "name"]
 
     def __str__(self):
@@ -65,7 +66,7 @@ class BuyerMembership(models.Model):
 
     class Meta:
         verbose_name = _("购买主体经办人")
-        verbose_name_plural = _("购买主体经办人")
+        verbose_name_plural = pgettext_lazy("plural", "购买主体经办人")
         constraints = [
             models.UniqueConstraint(fields=["buyer", "user"], name="one_membership_per_buyer"),
         ]
@@ -102,7 +103,7 @@ class Delegation(models.Model):
 
     class Meta:
         verbose_name = _("委托")
-        verbose_name_plural = _("委托")
+        verbose_name_plural = pgettext_lazy("plural", "委托")
         ordering = ["-starts_on"]
         constraints = [
             models.CheckConstraint(

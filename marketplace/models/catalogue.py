@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Region(models.Model):
@@ -27,7 +28,7 @@ class Region(models.Model):
 
     class Meta:
         verbose_name = _("行政区划")
-        verbose_name_plural = _("行政区划")
+        verbose_name_plural = pgettext_lazy("plural", "行政区划")
         ordering = ["code"]
 
     def __str__(self):
@@ -50,7 +51,7 @@ class Category(models.Model):
 
     class Meta:
         verbose_name = _("服务类目")
-        verbose_name_plural = _("服务类目")
+        verbose_name_plural = pgettext_lazy("plural", "服务类目")
         ordering = ["code"]
 
     def __str__(self):

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Expert(models.Model):
@@ -26,7 +27,7 @@ class Expert(models.Model):
 
     class Meta:
         verbose_name = _("评审专家")
-        verbose_name_plural = _("评审专家")
+        verbose_name_plural = pgettext_lazy("plural", "评审专家")
 
     def __str__(self):
         return str(self.user)

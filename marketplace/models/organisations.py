@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marketplace.validators import validate_credit_code, validate_logo
 
@@ -75,7 +76,7 @@ class Organisation(models.Model):
 
     class Meta:
         verbose_name = _("社会组织")
-        verbose_name_plural = _("社会组织")
+        verbose_name_plural = pgettext_lazy("plural", "社会组织")
         ordering = ["name"]
         indexes = [models.Index(fields=["status", "name"])]
         constraints = [
@@ -131,7 +132,7 @@ class OrganisationMembership(models.Model):
 
     class Meta:
         verbose_name = _("社会组织成员")
-        verbose_name_plural = _("社会组织成员")
+        verbose_name_plural = pgettext_lazy("plural", "社会组织成员")
         ordering = ["organisation", "created_at"]
         constraints = [
             models.UniqueConstraint(
