@@ -43,13 +43,6 @@ from marketplace.services.organisations import (
 )
 from marketplace.validators import credit_code_make
 
-STATUS_LABELS = {
-    "verified": "已认证",
-    "pending": "待审核",
-    "rejected": "已驳回",
-    "suspended": "已暂停",
-}
-
 
 def buyer_credit_code(entry) -> str:
     return credit_code_make("11", entry["region"][:6], entry["serial"])
@@ -395,7 +388,7 @@ class Command(BaseCommand):
                     officer["email"],
                     password,
                     officer["buyer"],
-                    "发布项目、评标定标、签约验收、设置委托",
+                    "进入采购管理（需两步验证）、设置和撤销委托",
                 )
             )
         entries = {entry["name"]: entry for entry in demo.ORGANISATIONS}
@@ -403,7 +396,7 @@ class Command(BaseCommand):
             entry = entries[name]
             organisation = self.organisations[name]
             can = {
-                "verified": "维护组织资料、邀请成员、投标、签约、提交履约报告",
+                "verified": "维护组织资料、邀请和移除成员",
                 "pending": "等待平台审核，可修改资料",
                 "rejected": "查看驳回理由，修改后重新提交审核",
                 "suspended": "查看暂停理由，暂不能投标",
@@ -415,7 +408,7 @@ class Command(BaseCommand):
                     "社会组织管理员",
                     entry["contact"][2],
                     password,
-                    f"{name}（{STATUS_LABELS[organisation.status]}）",
+                    f"{name}（{organisation.get_status_display()}）",
                     can,
                 )
             )
@@ -426,7 +419,7 @@ class Command(BaseCommand):
                     member["email"],
                     password,
                     member["organisation"],
-                    "查看组织资料、参与投标和履约",
+                    "查看组织资料和成员、退出组织",
                 )
             )
         rows.append(
@@ -435,7 +428,7 @@ class Command(BaseCommand):
                 demo.EXPERT["email"],
                 password,
                 demo.EXPERT["employer"],
-                "申报利益冲突、为分配的项目评分",
+                "专家库成员（评审功能随评审模块上线）",
             )
         )
 
