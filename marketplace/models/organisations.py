@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from marketplace.dates import add_years
 from marketplace.validators import validate_credit_code, validate_logo
 
 RATING_VALIDITY_YEARS = 5
@@ -96,13 +97,9 @@ class Organisation(models.Model):
     @property
     def rating_expires_on(self) -> datetime.date | None:
         """Official ratings are valid five years from the evaluation date."""
-        evaluated = self.rating_evaluated_on
-        if evaluated is None:
+        if self.rating_evaluated_on is None:
             return None
-        try:
-            return evaluated.replace(year=evaluated.year + RATING_VALIDITY_YEARS)
-        except ValueError:  # 29 February
-            return evaluated.replace(year=evaluated.year + RATING_VALIDITY_YEARS, day=28)
+        return add_years(self.rating_evaluated_on, RATING_VALIDITY_YEARS)
 
     @property
     def rating_is_current(self) -> bool:

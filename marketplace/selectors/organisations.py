@@ -1,13 +1,12 @@
 """Reads about organisations, filtered by who is asking."""
 
-import datetime
-
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from marketplace import permissions
+from marketplace.dates import add_years
 from marketplace.models import Category, Organisation, OrganisationMembership, Region
 from marketplace.models.organisations import RATING_VALIDITY_YEARS
 from marketplace.selectors.catalogue import region_code_prefix
@@ -43,16 +42,9 @@ def organisation_list_public(*, district=None, category=None, min_rating=None):
         today = timezone.localdate()
         organisations = organisations.filter(
             rating_level__gte=min_rating,
-            rating_evaluated_on__gt=_years_before(today, RATING_VALIDITY_YEARS),
+            rating_evaluated_on__gt=add_years(today, -RATING_VALIDITY_YEARS),
         )
     return _with_relations(organisations.order_by("name", "pk"))
-
-
-def _years_before(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 def organisation_get_for_user(*, pk, user) -> Organisation:

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -104,7 +103,6 @@ def organisation_edit(request, pk):
         else:
             messages.success(request, _("组织资料已保存。"))
             return redirect(organisation)
-    organisation.refresh_from_db()
     return render(
         request,
         "marketplace/organisation_form.html",
@@ -174,8 +172,7 @@ def organisation_member_remove_view(request, pk, membership_pk):
         organisation_id=pk,
     )
     try:
-        with transaction.atomic():
-            organisation_member_remove(membership=membership, by=request.user)
+        organisation_member_remove(membership=membership, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
