@@ -6,3 +6,8 @@ class MarketplaceConfig(AppConfig):
     name = "marketplace"
     verbose_name = _("政社通")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from marketplace import notifications
+
+        notifications.connect()

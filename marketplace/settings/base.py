@@ -162,7 +162,8 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 WAGTAIL_SITE_NAME = "政社通"
-WAGTAILADMIN_BASE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAIL_I18N_ENABLED = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
