@@ -180,12 +180,19 @@ def organisation_record_official_data(
         raise PermissionDenied(_("只有平台工作人员可以维护评估等级和信用状态。"))
     if rating_level is not None and rating_evaluated_on is None:
         raise ValidationError(
-            {"rating_evaluated_on": _("填写评估等级时必须填写评估日期。")},
-            code="rating_date_required",
+            {
+                "rating_evaluated_on": ValidationError(
+                    _("填写评估等级时必须填写评估日期。"), code="rating_date_required"
+                )
+            }
         )
     if rating_evaluated_on is not None and rating_evaluated_on > timezone.localdate():
         raise ValidationError(
-            {"rating_evaluated_on": _("评估日期不能晚于今天。")}, code="rating_date_in_future"
+            {
+                "rating_evaluated_on": ValidationError(
+                    _("评估日期不能晚于今天。"), code="rating_date_in_future"
+                )
+            }
         )
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     new = {
