@@ -5,7 +5,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from marketplace.views import accounts, buyers, organisations
+from marketplace.views import accounts, buyers, catalogue, organisations
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -46,6 +46,9 @@ urlpatterns = [
         buyers.delegation_revoke_view,
         name="delegation_revoke",
     ),
+    path("catalogue/", catalogue.catalogue_list, name="catalogue_list"),
+    path("lists/", catalogue.communitylist_index, name="communitylist_index"),
+    path("lists/<str:region_code>/", catalogue.communitylist_detail, name="communitylist_detail"),
 ]
 
 if settings.DEBUG:

@@ -1,4 +1,5 @@
-"""Platform staff's admin for organisations and buyers, under one "政社通" menu.
+"""Platform staff's admin for organisations, buyers and reference data (the two lists, the
+negative list), under one "政社通" menu.
 
 Only staff (`permissions.is_staff`) get in; the MFA middleware guards /admin/ as a whole.
 Every change goes through a service, so the audit log sees it.
@@ -12,13 +13,20 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permissions import register_permission_policy
 
 from marketplace.forms.admin import BuyerForm, OrganisationOfficialDataForm
-from marketplace.models import Buyer, Organisation
+from marketplace.models import Buyer, CommunityListItem, Organisation, ProhibitedItem
 from marketplace.views.admin.buyers import (
     BuyerCreateView,
     BuyerEditView,
     BuyerIndexView,
     BuyerInspectView,
     BuyerInviteView,
+)
+from marketplace.views.admin.catalogue import (
+    CommunityListItemCreateView,
+    CommunityListItemEditView,
+    CommunityListItemIndexView,
+    ProhibitedItemCreateView,
+    ProhibitedItemEditView,
 )
 from marketplace.views.admin.common import StaffOnlyPermissionPolicy
 from marketplace.views.admin.organisations import (
@@ -37,10 +45,19 @@ register_permission_policy(
 register_permission_policy(
     Buyer, StaffOnlyPermissionPolicy(Buyer, actions={"add", "change", "view"})
 )
+# No delete: the audit log records creates and edits; a published item is corrected, not
+# removed.
+register_permission_policy(
+    CommunityListItem,
+    StaffOnlyPermissionPolicy(CommunityListItem, actions={"add", "change", "view"}),
+)
+register_permission_policy(
+    ProhibitedItem, StaffOnlyPermissionPolicy(ProhibitedItem, actions={"add", "change", "view"})
+)
 
 
 class StaffViewSet(ModelViewSet):
-    """What both viewsets share: staff-only policy, no copy, the audit log is the history."""
+    """What the viewsets share: staff-only policy, no copy, the audit log is the history."""
 
     copy_view_enabled = False
     inspect_view_enabled = True
@@ -150,11 +167,48 @@ class BuyerViewSet(StaffViewSet):
         ]
 
 
+class CommunityListItemViewSet(StaffViewSet):
+    model = CommunityListItem
+    name = "community_list_items"
+    icon = "list-ol"
+    menu_label = _("两张清单")
+    index_view_class = CommunityListItemIndexView
+    add_view_class = CommunityListItemCreateView
+    edit_view_class = CommunityListItemEditView
+    list_display = ["number", "title", "kind", "region", "responsible_department"]
+    list_filter = ["region", "kind"]
+    search_fields = ["title"]
+    form_fields = [
+        "region",
+        "kind",
+        "number",
+        "title",
+        "legal_basis",
+        "responsible_department",
+        "category",
+        "funding_required",
+    ]
+    inspect_view_fields = form_fields
+
+
+class ProhibitedItemViewSet(StaffViewSet):
+    model = ProhibitedItem
+    name = "prohibited_items"
+    icon = "warning"
+    menu_label = _("负面清单")
+    add_view_class = ProhibitedItemCreateView
+    edit_view_class = ProhibitedItemEditView
+    list_display = ["code", "name", "reason"]
+    search_fields = ["name"]
+    form_fields = ["code", "name", "reason"]
+    inspect_view_fields = form_fields
+
+
 class MarketplaceViewSetGroup(ModelViewSetGroup):
     menu_label = _("政社通")
     menu_icon = "clipboard-list"
     menu_order = 150
-    items = (OrganisationViewSet, BuyerViewSet)
+    items = (OrganisationViewSet, BuyerViewSet, CommunityListItemViewSet, ProhibitedItemViewSet)
 
 
 @hooks.register("register_admin_viewset")

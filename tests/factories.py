@@ -128,3 +128,28 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     token = factory.Sequence(lambda n: f"token-{n}")
     invited_by = factory.SubFactory(UserFactory)
     expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=14))
+
+
+class ProhibitedItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.ProhibitedItem
+
+    code = factory.Sequence(lambda n: f"T{n:02d}")
+    name = factory.Sequence(lambda n: f"负面事项{n}")
+    reason = "不属于政府购买服务范围。"
+
+
+class CommunityListItemFactory(factory.django.DjangoModelFactory):
+    """An assistance item (协助政府工作事项) of 徐州市云龙区, numbered in sequence."""
+
+    class Meta:
+        model = models.CommunityListItem
+
+    region = factory.LazyFunction(lambda: county("320303"))
+    kind = models.CommunityListItem.Kind.ASSISTANCE
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"协助开展第{n}项工作")
+    legal_basis = "《中华人民共和国城市居民委员会组织法》第三条"
+    responsible_department = "区民政局"
+    category = factory.LazyFunction(lambda: category("0501"))
+    funding_required = True

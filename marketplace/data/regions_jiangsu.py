@@ -126,7 +126,7 @@ CITIES = {
     ],
 }
 
-# Top level of the purchasable-services catalogue; the tenders issue adds the children.
+# Top level of the purchasable-services catalogue; the children are in data/catalogue.py.
 CATEGORIES = [
     ("01", "养老服务"),
     ("02", "助残服务"),

@@ -20,7 +20,10 @@ class OrganisationForm(forms.ModelForm):
         widget=SelectMultiple(attrs={"size": 8}),
     )
     categories = forms.ModelMultipleChoiceField(
-        label=_("服务领域"), queryset=Category.objects.all(), widget=forms.CheckboxSelectMultiple
+        # Fields of work are the catalogue's top level; its children are for tenders.
+        label=_("服务领域"),
+        queryset=Category.objects.filter(parent__isnull=True),
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:

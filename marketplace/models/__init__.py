@@ -1,7 +1,7 @@
 from .accounts import Invitation, User
 from .audit import AuditEntry
 from .buyers import Buyer, BuyerMembership, Delegation
-from .catalogue import Category, Region
+from .catalogue import Category, CommunityListItem, ProhibitedItem, Region
 from .evaluations import Expert
 from .organisations import Organisation, OrganisationMembership
 
@@ -10,11 +10,13 @@ __all__ = [
     "Buyer",
     "BuyerMembership",
     "Category",
+    "CommunityListItem",
     "Delegation",
     "Expert",
     "Invitation",
     "Organisation",
     "OrganisationMembership",
+    "ProhibitedItem",
     "Region",
     "User",
 ]

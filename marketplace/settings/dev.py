@@ -11,3 +11,6 @@ MFA_TOTP_INSECURE_BYPASS_CODE = env("MFA_DEMO_CODE", "000000")
 
 # runserver serves static files from the app folders; no collectstatic in development.
 STATIC_ROOT = None
+
+# The immediate task backend logs every task at INFO; in development that is noise.
+LOGGING["loggers"] = {"django_tasks": {"level": "WARNING"}}  # noqa: F405

@@ -4,15 +4,17 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.apps import apps
+from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from marketplace.data import demo
+from marketplace.data import community_lists, demo
 from marketplace.models import (
     AuditEntry,
     Buyer,
     BuyerMembership,
+    CommunityListItem,
     Delegation,
     Expert,
     Organisation,
@@ -175,6 +177,25 @@ def test_service_centre_runs_the_venture_round_for_taicang(output):
     assert AuditEntry.objects.filter(action="delegate", object_id=str(delegation.buyer.pk)).exists()
 
 
+def test_yunlong_and_taicang_publish_their_two_lists(output):
+    """云龙区 has 30 duty and 65 assistance items, numbered from 1 without gaps; 太仓市 has a
+    shorter pair; assistance items name a department, and every item is audited as created."""
+    Kind = CommunityListItem.Kind
+    for code, duty, assistance in [("320303", 30, 65), ("320585", 12, 18)]:
+        for kind, count in [(Kind.DUTY, duty), (Kind.ASSISTANCE, assistance)]:
+            numbers = CommunityListItem.objects.filter(region__code=code, kind=kind).values_list(
+                "number", flat=True
+            )
+            assert sorted(numbers) == list(range(1, count + 1)), (code, kind)
+    assistance = CommunityListItem.objects.filter(kind=Kind.ASSISTANCE)
+    assert not assistance.filter(responsible_department="").exists()
+    assert assistance.filter(category__isnull=False).exists()
+    assert assistance.filter(funding_required=False).exists()
+    assert AuditEntry.objects.filter(
+        action="create", content_type__model="communitylistitem"
+    ).count() == sum(len(items) for items in community_lists.ITEMS.values())
+
+
 def test_prints_the_logins_and_the_mfa_code(output):
     """The output ends with a table of demo logins, the shared password and the MFA note."""
     assert demo.DEMO_PASSWORD in output
@@ -197,6 +218,7 @@ def test_second_run_changes_nothing(output, django_assert_max_num_queries):
     with django_assert_max_num_queries(20):
         again = load()
     assert row_counts() == before
+    assert before["marketplace.CommunityListItem"] == 30 + 65 + 12 + 18
     staff.refresh_from_db()
     assert staff.check_password("changed-by-the-demo-user")
     assert "演示数据已存在" in again
@@ -210,3 +232,10 @@ def test_failure_part_way_leaves_nothing_loaded():
     with pytest.raises(CommandError, match="已全部回滚"):
         load()
     assert row_counts() == before
+
+
+def test_demo_load_sends_no_email(db):
+    """The loader's verifications would notify fictitious admins; those emails are discarded."""
+    call_command("load_demo_data", stdout=io.StringIO())
+
+    assert mail.outbox == []

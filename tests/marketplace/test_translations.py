@@ -17,13 +17,18 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _text(value):
-    return value.decode() if isinstance(value, bytes) else value
+    """Babel gives contexts as bytes from .mo files and plural forms as lists or tuples."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return value
 
 
 def _catalog(path, reader):
     with path.open("rb") as handle:
         return {
-            (_text(message.context), message.id): message.string
+            (_text(message.context), _text(message.id)): _text(message.string)
             for message in reader(handle)
             if message.id
         }

@@ -1,4 +1,5 @@
-"""Load the Jiangsu 政社互动 demo: regions, buyers, organisations, people, one delegation.
+"""Load the Jiangsu 政社互动 demo: regions, buyers, organisations, people, one delegation,
+and the two lists (两张清单) of two districts.
 
 Idempotent: everything is keyed on natural keys (region codes, credit codes, e-mail
 addresses) and whatever already exists is left alone, so a second run creates nothing,
@@ -17,10 +18,11 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.data import demo
+from marketplace.data import community_lists, demo
 from marketplace.models import (
     Buyer,
     BuyerMembership,
@@ -34,6 +36,7 @@ from marketplace.models import (
 )
 from marketplace.services.audit import audit_record
 from marketplace.services.buyers import buyer_create, delegation_grant
+from marketplace.services.catalogue import community_list_import
 from marketplace.services.organisations import (
     CREDIT_CODE_PREFIX_BY_TYPE,
     organisation_register,
@@ -70,7 +73,12 @@ class Command(BaseCommand):
         started = time.monotonic()
         self.created = {}
         try:
-            with transaction.atomic():
+            # The demo's people and mailboxes are fictitious: the notifications that the
+            # loader's verifications and rejections trigger are discarded, not printed.
+            with (
+                override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+                transaction.atomic(),
+            ):
                 self.load_regions()
                 self.load_people()
                 self.load_buyers()
@@ -80,6 +88,7 @@ class Command(BaseCommand):
                 self.load_expert()
                 self.load_authenticators()
                 self.load_delegation()
+                self.load_community_lists()
         except (ValidationError, PermissionDenied) as error:
             raise CommandError(f"载入失败，已全部回滚，数据库未改动：{error}") from error
         self.print_logins()
@@ -107,6 +116,7 @@ class Command(BaseCommand):
             | {entry["region"] for entry in demo.BUYERS}
             | {code for entry in demo.ORGANISATIONS for code in entry["districts"]}
             | set(demo.EXPERT["regions"])
+            | set(community_lists.ITEMS)
         )
         self.regions = {region.code: region for region in Region.objects.filter(code__in=wanted)}
         missing = sorted(wanted - street_codes - set(self.regions))
@@ -130,6 +140,7 @@ class Command(BaseCommand):
 
         category_codes = {code for entry in demo.ORGANISATIONS for code in entry["categories"]}
         category_codes |= set(demo.EXPERT["categories"])
+        category_codes |= community_lists.CATEGORY_CODES
         self.categories = {
             category.code: category for category in Category.objects.filter(code__in=category_codes)
         }
@@ -366,6 +377,15 @@ class Command(BaseCommand):
             )
             created = 1
         self.report("委托", created, 1 - created)
+
+    def load_community_lists(self):
+        self.stdout.write("两张清单…")
+        total = created = 0
+        for code, items in community_lists.ITEMS.items():
+            items = [item | {"category": self.categories.get(item["category"])} for item in items]
+            total += len(items)
+            created += community_list_import(region=self.regions[code], items=items, by=self.staff)
+        self.report("清单事项", created, total - created)
 
     # Output ---------------------------------------------------------------------------
 
