@@ -1,6 +1,19 @@
-"""Date arithmetic the domain rules share."""
+"""Date arithmetic the domain rules share: calendar years and Chinese working days.
+
+Working days follow the State Council's yearly holiday notice, including the make-up working
+days (调休) that fall on weekends, as published in the `chinesecalendar` package. A date in a
+year the package does not know yet raises `WorkingDayCalendarUnknown` rather than guessing.
+"""
 
 import datetime
+
+import chinese_calendar
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+
+class WorkingDayCalendarUnknown(ValidationError):
+    """The official holiday arrangement for that year is not known to the platform."""
 
 
 def add_years(day: datetime.date, years: int) -> datetime.date:
@@ -9,3 +22,35 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
+
+
+def is_working_day(day: datetime.date) -> bool:
+    """Whether government offices work on `day` (weekends and holidays off, 调休 days on)."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError as error:
+        raise WorkingDayCalendarUnknown(
+            _("尚无 %(year)d 年的法定节假日安排，暂时无法按工作日计算该日期。"),
+            code="working_day_calendar_unknown",
+            params={"year": day.year},
+        ) from error
+
+
+def add_working_days(day: datetime.date, count: int) -> datetime.date:
+    """The `count`-th working day after `day` (`day` itself is not counted)."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    while count:
+        day += datetime.timedelta(days=1)
+        if is_working_day(day):
+            count -= 1
+    return day
+
+
+def working_days_between(start: datetime.date, end: datetime.date) -> int:
+    """How many working days lie after `start` up to and including `end`."""
+    count, day = 0, start
+    while day < end:
+        day += datetime.timedelta(days=1)
+        count += is_working_day(day)
+    return count
