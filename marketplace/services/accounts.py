@@ -93,21 +93,31 @@ def invitation_accept(*, token, user):
         raise PermissionDenied(
             _("此邀请发给 %(email)s，请使用该邮箱登录后再接受。") % {"email": invitation.email}
         )
-    if invitation.organisation_id:
-        OrganisationMembership.objects.get_or_create(
-            organisation=invitation.organisation,
-            user=user,
-            defaults={"role": ORGANISATION_ROLES[invitation.role]},
-        )
-    else:
-        BuyerMembership.objects.get_or_create(buyer=invitation.buyer, user=user)
+    membership_join(
+        user=user,
+        role=invitation.role,
+        organisation=invitation.organisation,
+        buyer=invitation.buyer,
+    )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    audit_record(
-        obj=invitation.target,
-        by=user,
-        action="join",
-        data={"email": user.email, "role": invitation.role},
-    )
     return invitation
+
+
+@transaction.atomic
+def membership_join(*, user, role, organisation=None, buyer=None):
+    """Make `user` a member of an organisation or an officer of a buyer, audited as "join".
+
+    Callers decide whether the person may join (an accepted invitation, the demo loader);
+    an existing membership is kept as it is.
+    """
+    if organisation is not None:
+        OrganisationMembership.objects.get_or_create(
+            organisation=organisation, user=user, defaults={"role": ORGANISATION_ROLES[role]}
+        )
+    else:
+        BuyerMembership.objects.get_or_create(buyer=buyer, user=user)
+    audit_record(
+        obj=organisation or buyer, by=user, action="join", data={"email": user.email, "role": role}
+    )

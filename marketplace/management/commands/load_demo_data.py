@@ -29,12 +29,13 @@ from marketplace.models import (
     Category,
     Delegation,
     Expert,
+    Invitation,
     Organisation,
     OrganisationMembership,
     Region,
     User,
 )
-from marketplace.services.audit import audit_record
+from marketplace.services.accounts import membership_join
 from marketplace.services.buyers import buyer_create, delegation_grant
 from marketplace.services.catalogue import community_list_import
 from marketplace.services.organisations import (
@@ -236,15 +237,8 @@ class Command(BaseCommand):
             buyer, user = self.buyers[officer["buyer"]], self.users[officer["email"]]
             if (buyer.pk, user.pk) in existing:
                 continue
-            # Demo officers join directly rather than through an e-mailed invitation; the
-            # audit entry has the shape invitation_accept writes.
-            BuyerMembership.objects.create(buyer=buyer, user=user)
-            audit_record(
-                obj=buyer,
-                by=user,
-                action="join",
-                data={"email": user.email, "role": "buyer_officer"},
-            )
+            # Demo officers join directly rather than through an e-mailed invitation.
+            membership_join(user=user, role=Invitation.Role.BUYER_OFFICER, buyer=buyer)
             created += 1
         self.report("购买主体经办人", created, len(demo.BUYER_OFFICERS) - created)
 
@@ -317,15 +311,8 @@ class Command(BaseCommand):
             user = self.users[member["email"]]
             if (organisation.pk, user.pk) in existing:
                 continue
-            # As for officers: a direct join, audited like an accepted invitation.
-            OrganisationMembership.objects.create(
-                organisation=organisation, user=user, role=OrganisationMembership.Role.MEMBER
-            )
-            audit_record(
-                obj=organisation,
-                by=user,
-                action="join",
-                data={"email": user.email, "role": "org_member"},
+            membership_join(
+                user=user, role=Invitation.Role.ORGANISATION_MEMBER, organisation=organisation
             )
             created += 1
         self.report("社会组织成员", created, len(demo.ORGANISATION_MEMBERS) - created)
