@@ -9,6 +9,8 @@ import datetime
 
 import chinese_calendar
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 
@@ -54,3 +56,26 @@ def working_days_between(start: datetime.date, end: datetime.date) -> int:
         day += datetime.timedelta(days=1)
         count += is_working_day(day)
     return count
+
+
+def earliest_deadline(start: datetime.datetime, period: tuple[str, int]) -> datetime.datetime:
+    """The earliest deadline a bidding period of ("days", n) or ("working_days", n) allows
+    when it starts at `start`: the same time of day, n calendar or working days later."""
+    unit, count = period
+    if unit == "days":
+        return start + datetime.timedelta(days=count)
+    if unit == "working_days":
+        local = timezone.localtime(start)
+        day = add_working_days(local.date(), count)
+        return local.replace(year=day.year, month=day.month, day=day.day)
+    raise ValueError(f"unknown period unit {unit!r}")
+
+
+def db_now() -> datetime.datetime:
+    """The database's clock, read now (not at transaction start): deadlines are judged by it,
+    so every application server agrees on what "before the deadline" means."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT clock_timestamp()")
+            return cursor.fetchone()[0]
+    return timezone.now()

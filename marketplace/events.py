@@ -7,3 +7,9 @@ from django.dispatch import Signal
 
 # sender: the model class; kwargs: instance, from_status, to_status, by, reason
 status_changed = Signal()
+
+# sender: Tender; kwargs: instance (the tender), version (the new TenderVersion)
+tender_amended = Signal()
+
+# sender: Clarification; kwargs: instance (answered, public)
+clarification_answered = Signal()

@@ -1,4 +1,8 @@
-"""Emails that follow domain events. Connected in MarketplaceConfig.ready()."""
+"""Emails that follow domain events. Connected in MarketplaceConfig.ready().
+
+Sent in the platform's language: we do not know each recipient's own choice. No email ever
+carries a bid's content: before the opening that would break the seal.
+"""
 
 from django.conf import settings
 from django.utils import translation
@@ -6,13 +10,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from marketplace import events, tasks
-from marketplace.models import Organisation, OrganisationMembership
+from marketplace.models import Clarification, Organisation, OrganisationMembership, Tender
+from marketplace.selectors.tenders import tender_recipient_emails
 
 ORGANISATION_SUBJECTS = {
     Organisation.Status.VERIFIED: gettext_lazy("“%(name)s”已通过平台认证"),
     Organisation.Status.REJECTED: gettext_lazy("“%(name)s”的登记未通过审核"),
     Organisation.Status.SUSPENDED: gettext_lazy("“%(name)s”已被暂停"),
 }
+
+TENDER_SUBJECTS = {
+    Tender.Status.CANCELLED: gettext_lazy("项目“%(title)s”已取消"),
+    Tender.Status.FAILED: gettext_lazy("项目“%(title)s”已流标"),
+}
+
+
+def _link(obj) -> str:
+    return settings.SITE_URL + obj.get_absolute_url()
 
 
 def organisation_status_changed(sender, instance, to_status, reason, **kwargs):
@@ -26,19 +40,62 @@ def organisation_status_changed(sender, instance, to_status, reason, **kwargs):
     )
     if not admins:
         return
-    # Sent in the platform's language: we do not know the admins' own choice.
     with translation.override(settings.LANGUAGE_CODE):
         subject = str(ORGANISATION_SUBJECTS[to_status]) % {"name": instance.name}
         body = _("认证状态：%(status)s") % {"status": instance.get_status_display()}
         if reason:
             body += "\n" + _("理由：%(reason)s") % {"reason": reason}
-        body += "\n\n" + _("查看组织资料：%(url)s") % {
-            "url": settings.SITE_URL + instance.get_absolute_url()
-        }
+        body += "\n\n" + _("查看组织资料：%(url)s") % {"url": _link(instance)}
     tasks.send_email.enqueue(subject=subject, body=body, to=admins)
+
+
+def _tell_interested(tender, subject, body):
+    recipients = tender_recipient_emails(tender)
+    if recipients:
+        body += "\n\n" + _("查看项目：%(url)s") % {"url": _link(tender)}
+        tasks.send_email.enqueue(subject=subject, body=body, to=recipients)
+
+
+def tender_status_changed(sender, instance, to_status, reason, **kwargs):
+    """Tell bidders and followers that a tender was cancelled or failed, with the reason."""
+    if to_status not in TENDER_SUBJECTS:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = str(TENDER_SUBJECTS[to_status]) % {"title": instance.title}
+        _tell_interested(instance, subject, _("理由：%(reason)s") % {"reason": reason})
+
+
+def tender_amended(sender, instance, version, **kwargs):
+    """Tell bidders and followers about an amendment; bidders must re-confirm their bids."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("项目“%(title)s”发布了变更公告（第%(number)d版）") % {
+            "title": instance.title,
+            "number": version.number,
+        }
+        body = _("变更说明：%(note)s") % {"note": version.note}
+        body += "\n" + _("已提交的投标须在投标截止前重新确认。")
+        _tell_interested(instance, subject, body)
+
+
+def clarification_answered(sender, instance, **kwargs):
+    """Send a public answer to bidders and followers (the asker is not named)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("项目“%(title)s”发布了答疑澄清") % {"title": instance.tender.title}
+        body = _("问题：%(question)s\n答复：%(answer)s") % {
+            "question": instance.question,
+            "answer": instance.answer,
+        }
+        _tell_interested(instance.tender, subject, body)
 
 
 def connect():
     events.status_changed.connect(
         organisation_status_changed, sender=Organisation, dispatch_uid="organisation_status_mail"
+    )
+    events.status_changed.connect(
+        tender_status_changed, sender=Tender, dispatch_uid="tender_status_mail"
+    )
+    events.tender_amended.connect(tender_amended, sender=Tender, dispatch_uid="tender_amend_mail")
+    events.clarification_answered.connect(
+        clarification_answered, sender=Clarification, dispatch_uid="clarification_mail"
     )

@@ -38,6 +38,21 @@ def can_manage_buyer(user, buyer) -> bool:
     return is_staff(user) or is_buyer_officer(user, buyer)
 
 
+def is_system(user, obj=None) -> bool:
+    """The platform itself, acting on a clock (advance_deadlines): no user."""
+    return user is None
+
+
+def can_manage_tender(user, tender) -> bool:
+    """The buyer's officers draft, publish, amend, answer, open and cancel its tenders."""
+    return is_buyer_officer(user, tender.buyer_id)
+
+
+def can_act_for_bid(user, bid) -> bool:
+    """Any admin or member of the bidding organisation may withdraw or replace its bid."""
+    return is_organisation_member(user, bid.organisation_id)
+
+
 def can_view_organisation_private(user, organisation) -> bool:
     """Members and staff see an unverified organisation and its verification feedback."""
     return is_staff(user) or is_organisation_member(user, organisation)

@@ -5,7 +5,16 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from marketplace.views import accounts, buyers, catalogue, organisations
+from marketplace.views import (
+    accounts,
+    bids,
+    buyer_tenders,
+    buyers,
+    catalogue,
+    files,
+    organisations,
+    tenders,
+)
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
@@ -45,6 +54,58 @@ urlpatterns = [
         "buyer/<int:pk>/delegations/<int:delegation_pk>/revoke/",
         buyers.delegation_revoke_view,
         name="delegation_revoke",
+    ),
+    path("buyer/tenders/", buyer_tenders.buyer_tender_list, name="buyer_tender_list"),
+    path(
+        "buyer/<int:pk>/tenders/new/",
+        buyer_tenders.buyer_tender_create,
+        name="buyer_tender_create",
+    ),
+    path("buyer/tenders/<int:pk>/", buyer_tenders.buyer_tender_detail, name="buyer_tender_detail"),
+    path("buyer/tenders/<int:pk>/edit/", buyer_tenders.buyer_tender_edit, name="buyer_tender_edit"),
+    path(
+        "buyer/tenders/<int:pk>/publish/",
+        buyer_tenders.buyer_tender_publish,
+        name="buyer_tender_publish",
+    ),
+    path(
+        "buyer/tenders/<int:pk>/amend/",
+        buyer_tenders.buyer_tender_amend,
+        name="buyer_tender_amend",
+    ),
+    path(
+        "buyer/tenders/<int:pk>/cancel/",
+        buyer_tenders.buyer_tender_cancel,
+        name="buyer_tender_cancel",
+    ),
+    path("buyer/tenders/<int:pk>/open/", buyer_tenders.buyer_tender_open, name="buyer_tender_open"),
+    path(
+        "buyer/clarifications/<int:pk>/answer/",
+        buyer_tenders.clarification_answer_view,
+        name="clarification_answer",
+    ),
+    path("tenders/", tenders.tender_list, name="tender_list"),
+    path("tenders/<int:pk>/", tenders.tender_detail, name="tender_detail"),
+    path(
+        "tenders/<int:pk>/versions/<int:number>/",
+        tenders.tender_version_detail,
+        name="tender_version_detail",
+    ),
+    path("tenders/<int:pk>/ask/", tenders.clarification_ask_view, name="clarification_ask"),
+    path("tenders/<int:pk>/follow/", tenders.tender_follow_view, name="tender_follow"),
+    path("tenders/<int:pk>/bid/<int:org_pk>/", bids.bid_submit_view, name="bid_submit"),
+    path("organisations/<int:pk>/tenders/", bids.organisation_tenders, name="organisation_tenders"),
+    path("organisations/<int:pk>/bids/", bids.organisation_bids, name="organisation_bids"),
+    path("bids/<int:pk>/", bids.bid_detail, name="bid_detail"),
+    path("bids/<int:pk>/withdraw/", bids.bid_withdraw_view, name="bid_withdraw"),
+    path("bids/<int:pk>/reconfirm/", bids.bid_reconfirm_view, name="bid_reconfirm"),
+    path(
+        "files/tender-documents/<int:pk>/",
+        files.tender_document_download,
+        name="tender_document_download",
+    ),
+    path(
+        "files/bid-documents/<int:pk>/", files.bid_document_download, name="bid_document_download"
     ),
     path("catalogue/", catalogue.catalogue_list, name="catalogue_list"),
     path("lists/", catalogue.communitylist_index, name="communitylist_index"),

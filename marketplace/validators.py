@@ -123,3 +123,40 @@ def credit_code_make(prefix: str, region_code: str, serial: int) -> str:
     org_check = {10: "X", 11: "0"}.get(11 - total % 11, str(11 - total % 11))
     first17 = f"{prefix}{region_code}{body}{org_check}"
     return first17 + credit_code_check_char(first17)
+
+
+def validate_document(upload) -> str:
+    """Accept a tender or bid document up to DOCUMENT_MAX_BYTES whose extension is allowed
+    and whose first bytes match it; return the extension."""
+    if upload.size > settings.DOCUMENT_MAX_BYTES:
+        raise ValidationError(
+            _("文件“%(name)s”超过 %(limit)s（当前为 %(size)s）。"),
+            code="document_too_large",
+            params={
+                "name": upload.name,
+                "limit": filesizeformat(settings.DOCUMENT_MAX_BYTES),
+                "size": filesizeformat(upload.size),
+            },
+        )
+    if upload.size == 0:
+        raise ValidationError(
+            _("文件“%(name)s”是空文件。"), code="document_empty", params={"name": upload.name}
+        )
+    extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+    allowed = settings.DOCUMENT_TYPES
+    if extension not in allowed:
+        raise ValidationError(
+            _("不支持“%(name)s”的文件类型，请上传 %(types)s 格式。"),
+            code="document_type",
+            params={"name": upload.name, "types": "、".join(sorted(allowed))},
+        )
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if not head.startswith(allowed[extension]):
+        raise ValidationError(
+            _("文件“%(name)s”的内容与扩展名 .%(ext)s 不符，请确认文件未损坏或改名。"),
+            code="document_content",
+            params={"name": upload.name, "ext": extension},
+        )
+    return extension

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from marketplace import events, permissions
-from marketplace.models import Organisation
+from marketplace.models import Bid, Organisation, Tender
 from marketplace.services.audit import audit_record
 
 OrgStatus = Organisation.Status
@@ -32,12 +32,52 @@ ORGANISATION_PERMISSIONS = {
 
 ORGANISATION_REASON_REQUIRED = {OrgStatus.REJECTED, OrgStatus.SUSPENDED}
 
+TenderStatus = Tender.Status
+
+TENDER_TRANSITIONS = {
+    TenderStatus.DRAFT: {TenderStatus.PUBLISHED, TenderStatus.CANCELLED},
+    TenderStatus.PUBLISHED: {TenderStatus.CLOSED, TenderStatus.CANCELLED},
+    TenderStatus.CLOSED: {TenderStatus.OPENED, TenderStatus.FAILED, TenderStatus.CANCELLED},
+    TenderStatus.OPENED: {TenderStatus.FAILED, TenderStatus.CANCELLED},
+    TenderStatus.CANCELLED: set(),
+    TenderStatus.FAILED: set(),
+}
+
+# Bidding closes by the clock, so only the platform closes it; a tender fails (流标) either at
+# the close, by the platform, or later, by the buyer after reviewing the bids.
+TENDER_PERMISSIONS = {
+    TenderStatus.PUBLISHED: permissions.can_manage_tender,
+    TenderStatus.CLOSED: permissions.is_system,
+    TenderStatus.OPENED: permissions.can_manage_tender,
+    TenderStatus.CANCELLED: permissions.can_manage_tender,
+    TenderStatus.FAILED: lambda user, tender: (
+        permissions.is_system(user) or permissions.can_manage_tender(user, tender)
+    ),
+}
+
+TENDER_REASON_REQUIRED = {TenderStatus.CANCELLED, TenderStatus.FAILED}
+
+BidStatus = Bid.Status
+
+BID_TRANSITIONS = {
+    BidStatus.SUBMITTED: {BidStatus.WITHDRAWN, BidStatus.REPLACED},
+    BidStatus.WITHDRAWN: set(),
+    BidStatus.REPLACED: set(),
+}
+
+BID_PERMISSIONS = {
+    BidStatus.WITHDRAWN: permissions.can_act_for_bid,
+    BidStatus.REPLACED: permissions.can_act_for_bid,
+}
+
 WORKFLOWS = {
     Organisation: (
         ORGANISATION_TRANSITIONS,
         ORGANISATION_PERMISSIONS,
         ORGANISATION_REASON_REQUIRED,
     ),
+    Tender: (TENDER_TRANSITIONS, TENDER_PERMISSIONS, TENDER_REASON_REQUIRED),
+    Bid: (BID_TRANSITIONS, BID_PERMISSIONS, set()),
 }
 
 

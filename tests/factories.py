@@ -7,6 +7,7 @@ import itertools
 import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
+from djmoney.money import Money
 
 from marketplace import models
 from marketplace.validators import credit_code_make
@@ -153,3 +154,88 @@ class CommunityListItemFactory(factory.django.DjangoModelFactory):
     responsible_department = "区民政局"
     category = factory.LazyFunction(lambda: category("0501"))
     funding_required = True
+
+
+def criteria(price_weight=30):
+    """Evaluation criteria as the services take them: a price criterion plus quality."""
+    rows = [{"name": "服务方案", "weight": 100 - price_weight, "is_price": False}]
+    if price_weight:
+        rows.append({"name": "价格", "weight": price_weight, "is_price": True})
+    return rows
+
+
+def milestones():
+    return [
+        {"name": "合同签订", "percentage": 30},
+        {"name": "中期评估", "percentage": 40},
+        {"name": "终期验收", "percentage": 30},
+    ]
+
+
+class TenderFactory(factory.django.DjangoModelFactory):
+    """A tender of the 姑苏区 test street office, published 30 days before its deadline.
+
+    Built directly (not through the services) so tests can place it in any state; the
+    criteria and milestones are the valid defaults above."""
+
+    class Meta:
+        model = models.Tender
+        skip_postgeneration_save = True
+
+    buyer = factory.SubFactory(BuyerFactory)
+    title = factory.Sequence(lambda n: f"姑苏区居家养老上门服务项目{n}")
+    description = "为辖区失能、半失能老人提供助餐、助浴、助洁等居家上门服务。"
+    category = factory.LazyFunction(lambda: category("0101"))
+    region = factory.LazyFunction(county)
+    budget = factory.LazyFunction(lambda: Money("300000.00", "CNY"))
+    method = models.Tender.Method.OPEN
+    contract_months = 12
+    clarification_deadline = factory.LazyFunction(
+        lambda: timezone.now() + datetime.timedelta(days=20)
+    )
+    bid_deadline = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=25))
+    opening_at = factory.LazyAttribute(lambda o: o.bid_deadline + datetime.timedelta(hours=1))
+    status = models.Tender.Status.PUBLISHED
+    version = 1
+    created_by = factory.SubFactory(UserFactory)
+    published_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=5))
+
+    @factory.post_generation
+    def parts(self, create, extracted, **kwargs):
+        if not create:
+            return
+        for position, row in enumerate(criteria()):
+            models.TenderCriterion.objects.create(tender=self, position=position, **row)
+        for position, row in enumerate(milestones()):
+            models.TenderMilestone.objects.create(tender=self, position=position, **row)
+
+
+class BidFactory(factory.django.DjangoModelFactory):
+    """A live bid of a verified 姑苏区 organisation (serving 0101 services), receipt included."""
+
+    class Meta:
+        model = models.Bid
+
+    tender = factory.SubFactory(TenderFactory)
+    organisation = factory.SubFactory(
+        OrganisationFactory, categories=factory.LazyFunction(lambda: [category("0101")])
+    )
+    submitted_by = factory.SubFactory(UserFactory)
+    amount = factory.LazyFunction(lambda: Money("280000.00", "CNY"))
+    service_plan = "每周上门服务两次，建立服务档案。"
+    team = "社工3名，护理员10名。"
+    outputs = "服务老人200名，满意度90%以上。"
+    beneficiaries = "辖区失能、半失能老人"
+    tender_version = 1
+    submitted_at = factory.LazyFunction(timezone.now)
+    receipt_hash = "0" * 64
+
+
+class ClarificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Clarification
+
+    tender = factory.SubFactory(TenderFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    asked_by = factory.SubFactory(UserFactory)
+    question = "服务对象的名单由谁提供？"

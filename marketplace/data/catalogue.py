@@ -93,3 +93,12 @@ PROHIBITED_ITEMS = [
         "法律、行政法规以及国务院规定不得作为政府购买服务内容的，一律不得购买。",
     ),
 ]
+
+# Catalogue entries that local catalogues have listed but the negative list forbids:
+# (code, name, negative-list code). Kept in the tree so that a buyer who picks one is told
+# why it cannot be bought, instead of not finding it.
+PROHIBITED_CATEGORIES = [
+    ("0506", "低保待遇审核审批", "N01"),
+    ("0606", "社区专职工作人员岗位购买", "N07"),
+    ("0607", "社区服务用房建设", "N03"),
+]

@@ -50,6 +50,15 @@ class Category(models.Model):
         related_name="children",
         verbose_name=_("上级类目"),
     )
+    prohibited_item = models.ForeignKey(
+        "ProhibitedItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="categories",
+        verbose_name=_("负面清单事项"),
+        help_text=_("列入负面清单的类目不得作为服务项目发布。"),
+    )
 
     class Meta:
         verbose_name = _("服务类目")

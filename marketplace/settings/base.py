@@ -148,6 +148,44 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Uploaded logos: checked by content, not by file name.
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 LOGO_FORMATS = ("JPEG", "PNG", "WEBP")
+# Bid files and tender documents: outside MEDIA_ROOT, served only by permission-checked views.
+PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private_media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "private": {
+        "BACKEND": "marketplace.storage.PrivateStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT},
+    },
+}
+DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+DOCUMENTS_PER_UPLOAD = 10
+# Accepted document types, recognised by their first bytes rather than their names.
+DOCUMENT_TYPES = {
+    "pdf": b"%PDF-",
+    "docx": b"PK\x03\x04",
+    "xlsx": b"PK\x03\x04",
+    "doc": b"\xd0\xcf\x11\xe0",
+    "xls": b"\xd0\xcf\x11\xe0",
+    "jpg": b"\xff\xd8\xff",
+    "png": b"\x89PNG",
+}
+
+# Procurement methods: the shortest bidding period (from publication, or from an amendment
+# that changes requirements, to the bid deadline) and the fewest live bids at the deadline
+# below which the tender fails (流标). Periods are ("days", n) or ("working_days", n).
+TENDER_METHOD_RULES = {
+    "open": {"min_period": ("days", 20), "min_bids": 3},
+    "invited": {"min_period": ("days", 20), "min_bids": 3},
+    "negotiation": {"min_period": ("working_days", 3), "min_bids": 3},
+    "consultation": {"min_period": ("days", 10), "min_bids": 3},
+    "single_source": {"min_period": ("working_days", 5), "min_bids": 1},
+    "inquiry": {"min_period": ("working_days", 3), "min_bids": 3},
+    "venture": {
+        "min_period": ("days", int(env("VENTURE_MIN_PERIOD_DAYS", "15"))),
+        "min_bids": int(env("VENTURE_MIN_BIDS", "1")),
+    },
+}
 
 EMAIL_URL = env("EMAIL_URL", "console://")
 vars().update(dj_email_url.parse(EMAIL_URL))

@@ -7,9 +7,13 @@ from .base import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="zhengshe-test-media-")
+PRIVATE_MEDIA_ROOT = tempfile.mkdtemp(prefix="zhengshe-test-private-")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    **STORAGES,  # noqa: F405
+    "private": {
+        "BACKEND": "marketplace.storage.PrivateStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT},
+    },
 }
 # Static files come from the finders (no collectstatic in tests); WhiteNoise then has no root.
 STATIC_ROOT = None

@@ -37,14 +37,21 @@ def staff_client(client, staff, mfa):
 
 
 def test_migrations_load_the_catalogue_tree():
-    """The 8 top-level categories each have 3–6 children whose codes extend the parent's."""
+    """The 8 top-level categories each have 3–6 purchasable children whose codes extend the
+    parent's; three more children are marked as negative-list items."""
     top = list(Category.objects.filter(parent=None))
     assert [category.code for category in top] == [f"0{n}" for n in range(1, 9)]
     for parent in top:
-        children = list(parent.children.all())
+        children = list(parent.children.filter(prohibited_item=None))
         assert 3 <= len(children) <= 6, parent.name
         assert all(child.code[:2] == parent.code and len(child.code) == 4 for child in children)
     assert Category.objects.get(code="0103").name == "老年助餐"
+    prohibited = Category.objects.exclude(prohibited_item=None).order_by("code")
+    assert [(c.code, c.prohibited_item.code) for c in prohibited] == [
+        ("0506", "N01"),
+        ("0606", "N07"),
+        ("0607", "N03"),
+    ]
 
 
 def test_migrations_load_the_negative_list_with_reasons():
