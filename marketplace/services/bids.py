@@ -100,7 +100,8 @@ def bid_submit(*, tender, organisation, by, amount, documents=(), **proposal) ->
         **{name: str(proposal[name]).strip() for name in PROPOSAL_FIELDS},
     )
     bid.receipt_hash = bid_receipt_hash(bid, checked)
-    bid.full_clean(exclude=["tender", "organisation", "submitted_by"])
+    # Lengths and choices; the amount and the one-live-bid rule were checked above.
+    bid.full_clean(exclude=["tender", "organisation", "submitted_by"], validate_constraints=False)
     bid.save()
     for document in checked:
         BidDocument.objects.create(bid=bid, **document)

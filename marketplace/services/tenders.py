@@ -54,9 +54,28 @@ def _check_rules(tender, criteria, milestones, invited):
     """The rules a tender must meet to be saved at all; every failure reported at once."""
     errors = {}
     try:
-        tender.full_clean(exclude=["invited", "created_by", "buyer", "version"])
+        # The database constraints are checked below, each on its own field.
+        tender.full_clean(
+            exclude=["invited", "created_by", "buyer", "version"], validate_constraints=False
+        )
     except ValidationError as error:
         errors.update(error.message_dict)
+    if tender.budget is not None and "budget" not in errors:
+        if str(tender.budget.currency) != "CNY":
+            errors["budget"] = [_("预算金额须以人民币（CNY）填写。")]
+        elif tender.budget.amount <= 0:
+            errors["budget"] = [_("预算金额必须大于0。")]
+    if tender.clarification_deadline and tender.bid_deadline and tender.opening_at:
+        if tender.clarification_deadline > tender.bid_deadline:
+            errors.setdefault("clarification_deadline", []).append(
+                _("答疑截止时间不得晚于投标截止时间。")
+            )
+        if tender.opening_at < tender.bid_deadline:
+            errors.setdefault("opening_at", []).append(_("开标时间不得早于投标截止时间。"))
+    if tender.contract_months and tender.contract_months > (
+        36 if tender.continuous_service else 12
+    ):
+        errors.setdefault("contract_months", []).append(_("服务期限最长1年；连续性服务最长3年。"))
     category = tender.category if tender.category_id else None
     if category and category.prohibited_item_id:
         item = category.prohibited_item

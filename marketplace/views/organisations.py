@@ -53,6 +53,7 @@ def organisation_detail(request, pk):
     context = {"organisation": organisation}
     if permissions.can_view_organisation_private(request.user, organisation):
         context["is_admin"] = permissions.is_organisation_admin(request.user, organisation)
+        context["is_member"] = permissions.is_organisation_member(request.user, organisation)
         context["status_reason"] = (
             audit_latest_reason(organisation, to_status=organisation.status)
             if organisation.status in (Organisation.Status.REJECTED, Organisation.Status.SUSPENDED)

@@ -1,0 +1,89 @@
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+from djmoney.forms.fields import MoneyField
+from djmoney.forms.widgets import MoneyWidget
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name (Django's documented recipe); cleans to a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single_file_clean = super().clean
+        if isinstance(data, list | tuple):
+            return [single_file_clean(item, initial) for item in data if item]
+        return [single_file_clean(data, initial)] if data else []
+
+
+class AmountWidget(MoneyWidget):
+    """The label points at the amount box (a MultiWidget's label points nowhere)."""
+
+    def id_for_label(self, id_):
+        return f"{id_}_0" if id_ else id_
+
+
+class BidForm(forms.Form):
+    """A bid as the organisation writes it. Only the shape of the input is checked here; the
+    rules (budget, eligibility, deadline, file content) are bid_submit's, reported per field."""
+
+    amount = MoneyField(
+        label=_("投标报价"),
+        max_digits=14,
+        decimal_places=2,
+        currency_choices=[("CNY", _("人民币（CNY）"))],
+        default_currency="CNY",
+    )
+    service_plan = forms.CharField(
+        label=_("服务方案"), max_length=20000, widget=forms.Textarea(attrs={"rows": 10})
+    )
+    team = forms.CharField(
+        label=_("项目团队"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    outputs = forms.CharField(
+        label=_("预期产出与绩效指标"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    beneficiaries = forms.CharField(
+        label=_("服务对象"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    documents = MultipleFileField(label=_("投标文件"), required=False)
+
+    def __init__(self, *args, tender, bid=None, **kwargs):
+        if bid is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "amount": bid.amount,
+                    "service_plan": bid.service_plan,
+                    "team": bid.team,
+                    "outputs": bid.outputs,
+                    "beneficiaries": bid.beneficiaries,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        amount = self.fields["amount"]
+        amount.label = _("申请资助金额") if tender.is_venture else _("投标报价")
+        amount.help_text = _("单位：元，最多两位小数，不得超过项目预算。")
+        amount.widget = AmountWidget(
+            amount_widget=amount.fields[0].widget,
+            currency_widget=amount.fields[1].widget,
+            default_currency="CNY",
+        )
+        types = sorted(settings.DOCUMENT_TYPES)
+        documents = self.fields["documents"]
+        documents.widget.attrs["accept"] = ",".join(f".{ext}" for ext in types)
+        documents.help_text = _(
+            "可选择多个文件，最多 %(count)d 个，每个不超过 %(size)s；格式：%(types)s。"
+        ) % {
+            "count": settings.DOCUMENTS_PER_UPLOAD,
+            "size": filesizeformat(settings.DOCUMENT_MAX_BYTES),
+            "types": "、".join(types),
+        }
