@@ -2,7 +2,7 @@
 may bid for (and why not), published versions and their differences."""
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
@@ -269,7 +269,9 @@ def clarification_list_public(tender):
 
 def clarification_inbox(tender):
     """All questions of a tender for its buyer's officers, unanswered first."""
-    return Clarification.objects.filter(tender=tender).order_by("-answered_at", "asked_at", "pk")
+    return Clarification.objects.filter(tender=tender).order_by(
+        F("answered_at").desc(nulls_first=True), "asked_at", "pk"
+    )
 
 
 def tender_documents_public(tender):
