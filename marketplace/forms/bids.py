@@ -3,32 +3,8 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from djmoney.forms.fields import MoneyField
-from djmoney.forms.widgets import MoneyWidget
 
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files under one name (Django's documented recipe); cleans to a list."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single_file_clean = super().clean
-        if isinstance(data, list | tuple):
-            return [single_file_clean(item, initial) for item in data if item]
-        return [single_file_clean(data, initial)] if data else []
-
-
-class AmountWidget(MoneyWidget):
-    """The label points at the amount box (a MultiWidget's label points nowhere)."""
-
-    def id_for_label(self, id_):
-        return f"{id_}_0" if id_ else id_
+from marketplace.forms.widgets import MultipleFileField, use_amount_widget
 
 
 class BidForm(forms.Form):
@@ -72,11 +48,7 @@ class BidForm(forms.Form):
         amount = self.fields["amount"]
         amount.label = _("申请资助金额") if tender.is_venture else _("投标报价")
         amount.help_text = _("单位：元，最多两位小数，不得超过项目预算。")
-        amount.widget = AmountWidget(
-            amount_widget=amount.fields[0].widget,
-            currency_widget=amount.fields[1].widget,
-            default_currency="CNY",
-        )
+        use_amount_widget(amount)
         types = sorted(settings.DOCUMENT_TYPES)
         documents = self.fields["documents"]
         documents.widget.attrs["accept"] = ",".join(f".{ext}" for ext in types)

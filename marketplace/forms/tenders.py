@@ -10,7 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.forms.fields import MoneyField
 
-from marketplace.forms.widgets import RegionChoiceField, Select
+from marketplace.forms.widgets import (
+    MultipleFileField,
+    RegionChoiceField,
+    Select,
+    use_amount_widget,
+)
 from marketplace.models import Category, CommunityListItem, Region, Tender, TenderDocument
 from marketplace.selectors.catalogue import region_list_for_filters
 from marketplace.selectors.organisations import organisation_get_by_credit_code
@@ -33,24 +38,6 @@ class BeijingDateTimeField(forms.DateTimeField):
     def to_python(self, value):
         with timezone.override(BEIJING):
             return super().to_python(value)
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files from one input (Django's documented recipe); cleans to a list."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single_clean = super().clean
-        if isinstance(data, list | tuple):
-            return [single_clean(item, initial) for item in data]
-        return [single_clean(data, initial)] if data else []
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
@@ -141,6 +128,7 @@ class TenderForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        use_amount_widget(self.fields["budget"])
         self.fields["region"].queryset = region_list_for_filters()
         self.fields["assistance_item"].queryset = CommunityListItem.objects.filter(
             kind=CommunityListItem.Kind.ASSISTANCE

@@ -153,6 +153,14 @@ class Tender(models.Model):
         return self.status == self.Status.PUBLISHED and timezone.now() < self.bid_deadline
 
     @property
+    def status_label(self) -> str:
+        """The status as the public should see it now: past its deadline, a tender that the
+        close job has not reached yet already reads 投标已截止."""
+        if self.status == self.Status.PUBLISHED and not self.bidding_open:
+            return self.Status.CLOSED.label
+        return self.get_status_display()
+
+    @property
     def is_venture(self) -> bool:
         return self.method == self.Method.VENTURE
 

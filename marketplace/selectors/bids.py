@@ -66,7 +66,8 @@ def bid_live_for(*, tender, organisation) -> Bid | None:
 
 
 def opening_get_for_user(*, tender, user) -> TenderOpening | None:
-    """The opening record, for the buyer's officers and every organisation that bid."""
+    """The opening record, for the buyer's officers and every organisation whose bid was
+    opened (not one that withdrew before the deadline)."""
     opening = TenderOpening.objects.filter(tender=tender).first()
     if opening is None:
         return None
@@ -75,6 +76,7 @@ def opening_get_for_user(*, tender, user) -> TenderOpening | None:
     if (
         user.is_authenticated
         and Bid.objects.filter(
+            Bid.LIVE,
             tender=tender,
             organisation__memberships__user=user,
         ).exists()

@@ -274,6 +274,15 @@ def clarification_inbox(tender):
     )
 
 
+def tender_followed_by(tender, organisations) -> set[int]:
+    """The ids of those of `organisations` that follow `tender`."""
+    return set(
+        TenderFollow.objects.filter(tender=tender, organisation__in=organisations).values_list(
+            "organisation_id", flat=True
+        )
+    )
+
+
 def tender_documents_public(tender):
     """The documents of the current version of a published tender."""
     return tender.documents.filter(removed_in_version=None).order_by("pk")

@@ -277,6 +277,7 @@ def tender_amend(
     if tender.status != Tender.Status.PUBLISHED or now >= tender.bid_deadline:
         raise ValidationError(_("只有投标截止前的已发布项目可以变更。"), code="not_amendable")
     before = tender_snapshot(tender)
+    previous_deadline = tender.bid_deadline
     current_criteria, current_milestones, current_invited = _current_parts(tender)
     for name, value in changes.items():
         setattr(tender, name, value)
@@ -303,6 +304,11 @@ def tender_amend(
         _check_period(tender, now)
     elif tender.bid_deadline <= now or tender.clarification_deadline <= now:
         raise ValidationError({"bid_deadline": _("截止时间必须晚于现在。")})
+    elif tender.bid_deadline < previous_deadline:
+        # An earlier deadline may not cut the minimum period that began at publication or at
+        # the last amendment that changed requirements.
+        restart = tender.versions.filter(requirements_changed=True).order_by("-number").first()
+        _check_period(tender, restart.created_at if restart else tender.published_at)
     tender.version += 1
     tender.save(update_fields=["version", "updated_at"])
     version = TenderVersion.objects.create(

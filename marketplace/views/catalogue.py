@@ -14,10 +14,18 @@ from marketplace.selectors.catalogue import (
 
 
 def catalogue_list(request):
+    categories = list(category_tree())
+    prohibited_items = list(prohibited_item_list())
+    # Negative-list categories stay in the tree, marked not purchasable with their item; the
+    # items are already loaded for the list below, so attach them instead of a query per row.
+    items = {item.pk: item for item in prohibited_items}
+    for child in (child for category in categories for child in category.children.all()):
+        if child.prohibited_item_id is not None:
+            child.prohibited_item = items[child.prohibited_item_id]
     return render(
         request,
         "marketplace/catalogue_list.html",
-        {"categories": category_tree(), "prohibited_items": prohibited_item_list()},
+        {"categories": categories, "prohibited_items": prohibited_items},
     )
 
 

@@ -336,3 +336,21 @@ def test_staff_open_every_list_admin_page(staff_client):
         reverse("prohibited_items:inspect", args=[prohibited.pk]),
     ]:
         assert staff_client.get(url).status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_catalogue_marks_negative_list_categories_as_not_purchasable(client):
+    """The three negative-list categories stay in the tree, marked 不可购买 with the name of
+    their negative-list item; purchasable categories are not marked."""
+    page = client.get(reverse("catalogue_list")).content.decode()
+
+    assert page.count("不可购买") == 3 + 1  # three categories, plus the explanation
+    for category in Category.objects.exclude(prohibited_item=None).select_related(
+        "prohibited_item"
+    ):
+        start = page.index(f'id="category-{category.code}"')
+        row = page[start : page.index("</a></span>", start)]
+        assert "不可购买" in row
+        assert category.prohibited_item.name in row
+    start = page.index('id="category-0101"')
+    assert "不可购买" not in page[start : page.index("</span>", start)]
