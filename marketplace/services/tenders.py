@@ -181,6 +181,24 @@ def _current_parts(tender):
     return criteria, milestones, list(tender.invited.all())
 
 
+def _apply(tender, *, by, changes, criteria, milestones, invited, documents):
+    """Apply changes to a locked tender; parts given as None stay as they are."""
+    current_criteria, current_milestones, current_invited = _current_parts(tender)
+    for name, value in changes.items():
+        setattr(tender, name, value)
+    _check_rules(
+        tender,
+        current_criteria if criteria is None else criteria,
+        current_milestones if milestones is None else milestones,
+        current_invited if invited is None else list(invited),
+    )
+    checked = documents_check(documents, limit=settings.DOCUMENTS_PER_UPLOAD)
+    tender.save()
+    _save_parts(
+        tender, by=by, criteria=criteria, milestones=milestones, invited=invited, documents=checked
+    )
+
+
 @transaction.atomic
 def tender_create(*, by, buyer, criteria, milestones, invited=(), documents=(), **fields) -> Tender:
     """Save a new draft tender for `buyer`. Rules: the actor is the buyer's officer; the
@@ -209,19 +227,14 @@ def tender_update(
     tender = Tender.objects.select_for_update().get(pk=tender.pk)
     if tender.status != Tender.Status.DRAFT:
         raise ValidationError(_("已发布的项目只能通过变更公告修改。"), code="not_draft")
-    current_criteria, current_milestones, current_invited = _current_parts(tender)
-    for name, value in changes.items():
-        setattr(tender, name, value)
-    _check_rules(
+    _apply(
         tender,
-        current_criteria if criteria is None else criteria,
-        current_milestones if milestones is None else milestones,
-        current_invited if invited is None else list(invited),
-    )
-    checked = documents_check(documents, limit=settings.DOCUMENTS_PER_UPLOAD)
-    tender.save()
-    _save_parts(
-        tender, by=by, criteria=criteria, milestones=milestones, invited=invited, documents=checked
+        by=by,
+        changes=changes,
+        criteria=criteria,
+        milestones=milestones,
+        invited=invited,
+        documents=documents,
     )
     audit_record(obj=tender, by=by, action="update", data={"fields": sorted(changes)})
     return tender
@@ -278,19 +291,14 @@ def tender_amend(
         raise ValidationError(_("只有投标截止前的已发布项目可以变更。"), code="not_amendable")
     before = tender_snapshot(tender)
     previous_deadline = tender.bid_deadline
-    current_criteria, current_milestones, current_invited = _current_parts(tender)
-    for name, value in changes.items():
-        setattr(tender, name, value)
-    _check_rules(
+    _apply(
         tender,
-        current_criteria if criteria is None else criteria,
-        current_milestones if milestones is None else milestones,
-        current_invited if invited is None else list(invited),
-    )
-    checked = documents_check(documents, limit=settings.DOCUMENTS_PER_UPLOAD)
-    tender.save()
-    _save_parts(
-        tender, by=by, criteria=criteria, milestones=milestones, invited=invited, documents=checked
+        by=by,
+        changes=changes,
+        criteria=criteria,
+        milestones=milestones,
+        invited=invited,
+        documents=documents,
     )
     tender.documents.filter(pk__in=list(remove_documents), removed_in_version=None).update(
         removed_in_version=tender.version + 1
