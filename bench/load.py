@@ -1,6 +1,7 @@
 """Load test: seed PostgreSQL, serve the site with gunicorn, compare pages with a bare view.
 
-    .venv/bin/python bench/load.py [--organisations 20000] [--requests 2000] [--concurrency 8]
+    .venv/bin/python bench/load.py [--organisations 20000] [--tenders 100000] [--bids 300000]
+                                   [--requests 2000] [--concurrency 8]
 
 Steps: create the database if missing, migrate, createcachetable, seed_bench, collectstatic,
 count queries per page (Django test client), start gunicorn (2 workers, loopback only),
@@ -42,6 +43,8 @@ def parse_args(argv=None):
     )
     parser.add_argument("--organisations", type=int, default=20_000)
     parser.add_argument("--buyers", type=int, default=200)
+    parser.add_argument("--tenders", type=int, default=100_000)
+    parser.add_argument("--bids", type=int, default=300_000)
     parser.add_argument("--requests", type=int, default=2_000, help="measured requests per URL")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument(
@@ -129,12 +132,17 @@ def probe():
 
     from marketplace.models import Region
     from marketplace.selectors.organisations import organisation_list_public
+    from marketplace.selectors.tenders import tender_list_public
 
     organisations = organisation_list_public()
     count = organisations.count()
     last_page = max(1, math.ceil(count / settings.PAGE_SIZE))
     city = Region.objects.get(code=CITY_CODE)
     profile = organisations[count // 2] if count else None
+    tenders = tender_list_public()
+    tender_count = tenders.count()
+    # An opened tender half-way down the list: the detail page with the most to show.
+    tender = tenders.filter(status="opened")[tender_count // 4] if tender_count else None
     urls = {
         "bare": "/bench/bare/",
         "list": "/organisations/",
@@ -143,6 +151,11 @@ def probe():
     }
     if profile is not None:
         urls["profile"] = profile.get_absolute_url()
+    # Field names of marketplace.forms.tenders_public.TenderFilterForm.
+    urls["tenders"] = "/tenders/"
+    urls["tenders_city_open"] = f"/tenders/?region={city.pk}&status=open&sort=deadline"
+    if tender is not None:
+        urls["tender"] = tender.get_absolute_url()
     client = Client(HTTP_HOST=HOST)
     pages = {}
     for name, url in urls.items():
@@ -159,7 +172,7 @@ def probe():
                 default=0,
             ),
         }
-    print(json.dumps({"organisations": count, "pages": pages}))
+    print(json.dumps({"organisations": count, "tenders": tender_count, "pages": pages}))
 
 
 class Server:
@@ -309,16 +322,17 @@ def ratio(value, baseline):
 
 def print_table(rows):
     header = (
-        f"{'page':<16} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'req/s':>8} {'p50 ×bare':>9} {'req/s ×bare':>11} {'queries':>7}"
+        f"{'page':<17} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'req/s':>8} {'p50 ×bare':>9} {'p95 ×bare':>9} {'req/s ×bare':>11} {'queries':>7}"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
         print(
-            f"{row['name']:<16} {row['requests']:>8} {row['errors']:>6} {row['p50_ms']:>8.1f} "
+            f"{row['name']:<17} {row['requests']:>8} {row['errors']:>6} {row['p50_ms']:>8.1f} "
             f"{row['p95_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['throughput_rps']:>8.1f} "
-            f"{row['p50_ratio']:>9.2f} {row['throughput_ratio']:>11.2f} {row['queries']:>7}"
+            f"{row['p50_ratio']:>9.2f} {row['p95_ratio']:>9.2f} {row['throughput_ratio']:>11.3f} "
+            f"{row['queries']:>7}"
         )
 
 
@@ -344,7 +358,8 @@ def main(argv=None):
     step("migrate", [*manage, "migrate", "--no-input", "-v0"])
     step("createcachetable", [*manage, "createcachetable"])
     seed = [*manage, "seed_bench", f"--organisations={args.organisations}"]
-    seed += [f"--buyers={args.buyers}"] + (["--reset"] if args.reset else [])
+    seed += [f"--buyers={args.buyers}", f"--tenders={args.tenders}", f"--bids={args.bids}"]
+    seed += ["--reset"] if args.reset else []
     seed_seconds = step("seed_bench", seed)
     step("collectstatic", [*manage, "collectstatic", "--no-input", "-v0"])
 
@@ -359,7 +374,7 @@ def main(argv=None):
     found = json.loads(probed.stdout.strip().splitlines()[-1])
     pages = found["pages"]
     for name, page in pages.items():
-        print(f"{name:<16} {page['url']:<40} HTTP {page['status']} {page['queries']} queries")
+        print(f"{name:<17} {page['url']:<40} HTTP {page['status']} {page['queries']} queries")
 
     gunicorn = [
         *env,
@@ -393,7 +408,7 @@ def main(argv=None):
                 )
                 samples[name].append(sample)
                 print(
-                    f"  round {number + 1}/{args.rounds} {name:<16} "
+                    f"  round {number + 1}/{args.rounds} {name:<17} "
                     f"{len(sample['latencies']):>5} ok {sample['errors']:>3} errors "
                     f"p50 {percentile(sorted(sample['latencies']), 0.5) * 1000:7.1f} ms",
                     flush=True,
@@ -410,6 +425,7 @@ def main(argv=None):
     bare = rows[0]
     for row in rows:
         row["p50_ratio"] = ratio(row["p50_ms"], bare["p50_ms"])
+        row["p95_ratio"] = ratio(row["p95_ms"], bare["p95_ms"])
         row["throughput_ratio"] = ratio(row["throughput_rps"], bare["throughput_rps"])
 
     print()
@@ -423,6 +439,7 @@ def main(argv=None):
             "cpus": os.cpu_count(),
         },
         "organisations": found["organisations"],
+        "tenders": found["tenders"],
         "seed_seconds": round(seed_seconds, 1),
         "requests": args.requests,
         "concurrency": args.concurrency,

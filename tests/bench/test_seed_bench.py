@@ -1,10 +1,14 @@
 import io
+from collections import Counter
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
 
-from marketplace.management.commands.seed_bench import BENCH_SERIALS, bench_rows
-from marketplace.models import Buyer, Organisation
+from marketplace.management.commands.seed_bench import BENCH_SERIALS, bench_rows, bench_tenders
+from marketplace.models import Bid, Buyer, Organisation, Tender, TenderOpening
+from marketplace.selectors.tenders import method_rules
 from marketplace.validators import validate_credit_code
 from tests import factories
 
@@ -13,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 def seed(**options):
     out = io.StringIO()
-    call_command("seed_bench", stdout=out, **{"organisations": 50, "buyers": 5, **options})
+    counts = {"organisations": 50, "buyers": 5, "tenders": 0, "bids": 0}
+    call_command("seed_bench", stdout=out, **{**counts, **options})
     return out.getvalue()
 
 
@@ -91,3 +96,72 @@ def test_seed_with_reset_replaces_bench_rows_and_keeps_other_rows():
     assert Organisation.objects.filter(pk=own_organisation.pk).exists()
     assert Buyer.objects.filter(pk=own_buyer.pk).exists()
     assert Buyer.objects.count() == 6
+
+
+def test_seed_tenders_and_bids_in_every_status_with_valid_dates():
+    """--tenders 200 --bids 600 makes that many bench tenders (all statuses, by bench buyers in
+    their regions, positive budgets, dates in order: open ones still take bids, ended ones
+    are past) and bids, each organisation at most once per tender, before the deadline."""
+    seed(tenders=200, bids=600)
+
+    tenders = list(bench_tenders().select_related("buyer"))
+    assert len(tenders) == Tender.objects.count() == 200
+    assert {tender.status for tender in tenders} == set(Tender.Status.values)
+    assert len({tender.method for tender in tenders}) >= 5
+    now = timezone.now()
+    for tender in tenders:
+        assert tender.region_id == tender.buyer.region_id
+        assert tender.budget.amount > 0 and str(tender.budget.currency) == "CNY"
+        assert tender.clarification_deadline <= tender.bid_deadline <= tender.opening_at
+        if tender.status == Tender.Status.PUBLISHED:
+            assert tender.published_at < now < tender.bid_deadline
+        elif tender.status == Tender.Status.DRAFT:
+            assert tender.published_at is None
+        else:
+            assert tender.published_at < tender.bid_deadline < now
+    bids = Bid.objects.select_related("tender")
+    assert bids.count() == 600
+    pairs = Counter(bids.values_list("tender_id", "organisation_id"))
+    assert max(pairs.values()) == 1
+    for bid in bids:
+        assert bid.tender.status != Tender.Status.DRAFT
+        assert bid.submitted_at < bid.tender.bid_deadline
+        assert bid.amount <= bid.tender.budget
+
+
+def test_opened_tenders_have_enough_bids_and_an_opening_failed_ones_too_few():
+    """Opened and closed tenders have at least their method's minimum of live bids, opened ones
+    an opening record of them; failed tenders (流标) have fewer than the minimum."""
+    seed(tenders=200, bids=600)
+
+    for tender in bench_tenders().exclude(status=Tender.Status.DRAFT):
+        live = tender.bids.filter(Bid.LIVE).count()
+        minimum = method_rules(tender.method)["min_bids"]
+        if tender.status in (Tender.Status.OPENED, Tender.Status.CLOSED):
+            assert live >= minimum
+        if tender.status == Tender.Status.OPENED:
+            record = TenderOpening.objects.get(tender=tender).record
+            assert len(record) == tender.bids.count()
+        if tender.status == Tender.Status.FAILED:
+            assert live < minimum
+
+
+def test_seed_tenders_tops_up_and_reset_removes_them():
+    """A second run adds only the missing tenders and bids; --reset deletes bench tenders and
+    bids before their buyers and organisations, and seeds them afresh."""
+    seed(tenders=100, bids=300)
+
+    output = seed(tenders=150, bids=450)
+
+    assert bench_tenders().count() == 150
+    assert Bid.objects.count() == 450
+    assert "created 50" in output
+    seed(tenders=150, bids=450, reset=True)
+    assert bench_tenders().count() == 150
+    assert Bid.objects.count() == 450
+
+
+def test_seed_refuses_too_few_bids_for_the_opened_tenders():
+    """Bids cannot be spread so thin that an opened tender would have fewer than its minimum."""
+    with pytest.raises(CommandError, match="too few"):
+        seed(tenders=200, bids=10)

@@ -1,4 +1,5 @@
 import io
+from collections import Counter
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -9,19 +10,28 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from marketplace.data import community_lists, demo
+from marketplace.data import community_lists, demo, demo_tenders
+from marketplace.demo import FINAL_STATUS, demo_officers
 from marketplace.models import (
     AuditEntry,
+    Bid,
     Buyer,
     BuyerMembership,
+    Clarification,
     CommunityListItem,
     Delegation,
     Expert,
     Organisation,
     OrganisationMembership,
     Region,
+    Tender,
+    TenderFollow,
+    TenderOpening,
+    TenderVersion,
     User,
 )
+from marketplace.selectors.bids import bid_receipt_hash
+from marketplace.selectors.tenders import method_rules, tender_eligibility_failures
 from marketplace.services.organisations import CREDIT_CODE_PREFIX_BY_TYPE
 from marketplace.validators import validate_credit_code
 from tests import factories
@@ -160,7 +170,7 @@ def test_every_demo_user_can_log_in_at_once(output):
             user=user, email=user.email, verified=True, primary=True
         ).exists()
         assert user.check_password(demo.DEMO_PASSWORD)
-    needs_mfa = [demo.STAFF["email"], *(officer["email"] for officer in demo.BUYER_OFFICERS)]
+    needs_mfa = [demo.STAFF["email"], *(officer["email"] for officer in demo_officers())]
     for email in needs_mfa:
         assert Authenticator.objects.filter(
             user__email=email, type=Authenticator.Type.TOTP
@@ -238,4 +248,139 @@ def test_demo_load_sends_no_email(db):
     """The loader's verifications would notify fictitious admins; those emails are discarded."""
     call_command("load_demo_data", stdout=io.StringIO())
 
+    assert mail.outbox == []
+
+
+# Tenders ----------------------------------------------------------------------------------
+
+
+def test_sixty_tenders_in_every_method_and_state(output):
+    """About sixty tenders, as many per method and per final status as the demo table says,
+    with every method and every status represented, each drafted by an officer of a demo
+    buyer for the buyer's region."""
+    entries = demo_tenders.TENDERS
+    assert 55 <= len(entries) == Tender.objects.count()
+    methods = Counter(Tender.objects.values_list("method", flat=True))
+    assert methods == Counter(entry["method"] for entry in entries)
+    assert set(methods) == set(Tender.Method.values)
+    statuses = Counter(Tender.objects.values_list("status", flat=True))
+    assert statuses == Counter(FINAL_STATUS[entry["state"]] for entry in entries)
+    assert set(statuses) == set(Tender.Status.values)
+    assert statuses[Tender.Status.PUBLISHED] >= 20
+    assert Tender.objects.filter(version=2).count() == sum(
+        entry["state"] == "amended" for entry in entries
+    )
+    # Each was drafted by an officer of its buyer, for the buyer's region or a part of it.
+    for tender in Tender.objects.select_related("buyer__region", "region", "created_by"):
+        assert tender.region.code.startswith(tender.buyer.region.code), tender.title
+        assert BuyerMembership.objects.filter(buyer=tender.buyer, user=tender.created_by).exists()
+        assert sum(c.weight for c in tender.criteria.all()) == 100
+        assert sum(m.percentage for m in tender.milestones.all()) == 100
+
+
+def test_deadlines_match_each_state(output):
+    """Open and amended tenders still take bids; closed, opened and failed ones ended in the
+    past; drafts are unpublished; every tender keeps its dates in order."""
+    now = timezone.now()
+    for tender in Tender.objects.all():
+        assert tender.clarification_deadline <= tender.bid_deadline <= tender.opening_at
+        if tender.status == Tender.Status.PUBLISHED:
+            assert tender.bidding_open, tender.title
+            assert tender.published_at < now
+        elif tender.status in (Tender.Status.CLOSED, Tender.Status.OPENED, Tender.Status.FAILED):
+            assert tender.bid_deadline < now, tender.title
+            assert tender.published_at < tender.clarification_deadline
+        elif tender.status == Tender.Status.DRAFT:
+            assert tender.published_at is None and tender.version == 0
+
+
+def test_every_demo_bid_is_eligible_sealed_and_on_time(output):
+    """Every bid comes from an organisation that meets all of its tender's eligibility rules
+    and was submitted before the deadline; the receipt hash of a bid that was not re-confirmed
+    (re-confirming records the new tender version) still matches what is stored."""
+    bids = Bid.objects.select_related("tender__region", "tender__category", "organisation")
+    assert bids.count() == sum(len(entry.get("bids", [])) for entry in demo_tenders.TENDERS)
+    for bid in bids:
+        assert tender_eligibility_failures(bid.tender, bid.organisation) == [], bid
+        assert bid.submitted_at < bid.tender.bid_deadline
+        if bid.reconfirmed_at is None:
+            assert bid.receipt_hash == bid_receipt_hash(bid, [])
+        assert bid.amount <= bid.tender.budget
+
+
+def test_ended_tenders_have_an_opening_record_or_a_reason(output):
+    """Opened tenders have one opening record listing each live bid; tenders that are still
+    sealed (published or closed) have none. Failed tenders (流标) had fewer live bids than
+    their method needs and the platform said so; cancelled ones carry the buyer's reason."""
+    for tender in Tender.objects.filter(status=Tender.Status.OPENED):
+        opening = TenderOpening.objects.get(tender=tender)
+        assert sorted(row["bid"] for row in opening.record) == sorted(
+            tender.bids.filter(Bid.LIVE).values_list("pk", flat=True)
+        )
+        assert opening.opened_at >= tender.opening_at
+        assert len(opening.record) >= method_rules(tender.method)["min_bids"]
+    sealed = Tender.objects.filter(status__in=[Tender.Status.PUBLISHED, Tender.Status.CLOSED])
+    assert not TenderOpening.objects.filter(tender__in=sealed).exists()
+    for tender in Tender.objects.filter(status=Tender.Status.FAILED):
+        assert tender.bids.filter(Bid.LIVE).count() < method_rules(tender.method)["min_bids"]
+        entry = AuditEntry.objects.get(
+            object_id=str(tender.pk), content_type__model="tender", to_status="failed"
+        )
+        assert entry.actor is None and "少于" in entry.reason
+    reasons = {e["title"]: e["reason"] for e in demo_tenders.TENDERS if e["state"] == "cancelled"}
+    for tender in Tender.objects.filter(status=Tender.Status.CANCELLED):
+        entry = AuditEntry.objects.get(
+            object_id=str(tender.pk), content_type__model="tender", to_status="cancelled"
+        )
+        assert entry.reason == reasons[tender.title]
+        assert entry.actor.buyer_memberships.filter(buyer=tender.buyer).exists()
+
+
+def test_amendments_are_second_versions_with_bids_to_reconfirm(output):
+    """An amended tender has version 2 with its note and differences; bids made before it
+    must be re-confirmed, except those the demo re-confirmed."""
+    for tender in Tender.objects.filter(version=2):
+        version = TenderVersion.objects.get(tender=tender, number=2)
+        assert version.note and version.changes
+        for bid in tender.bids.select_related("organisation"):
+            entry = next(e for e in demo_tenders.TENDERS if e["title"] == tender.title)
+            reconfirmed = bid.organisation.name in entry.get("reconfirmed", [])
+            assert bid.needs_reconfirmation is not reconfirmed
+    assert TenderVersion.objects.filter(number=2, requirements_changed=True).exists()
+    assert TenderVersion.objects.filter(number=2, requirements_changed=False).exists()
+
+
+def test_assistance_items_are_cited_with_a_funding_source(output):
+    """Some tenders buy an item of 云龙区's or 太仓市's assistance list, always with the
+    funding source that 费随事转 requires."""
+    cited = Tender.objects.filter(assistance_item__isnull=False).select_related(
+        "assistance_item__region"
+    )
+    assert {t.assistance_item.region.code for t in cited} == {"320303", "320585"}
+    for tender in cited:
+        assert tender.assistance_item.kind == CommunityListItem.Kind.ASSISTANCE
+        assert "费随事转" in tender.funding_source
+
+
+def test_questions_answers_and_follows(output):
+    """Would-be bidders asked questions (most answered by the officer, some still open) and
+    follow tenders."""
+    questions = Clarification.objects.all()
+    assert questions.filter(answered_at__isnull=False).count() >= 10
+    assert questions.filter(answered_at__isnull=True).exists()
+    for question in questions.filter(answered_at__isnull=False):
+        assert question.answered_by.buyer_memberships.filter(buyer=question.tender.buyer).exists()
+        assert question.asked_at < question.answered_at
+    assert TenderFollow.objects.count() == sum(
+        len(entry.get("follows", [])) for entry in demo_tenders.TENDERS
+    )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_demo_load_sends_no_email_even_once_committed():
+    """With a real commit the tender events (answers, amendments, cancellations, 流标) fire
+    their notifications to fictitious bidders; the loader discards them all."""
+    call_command("load_demo_data", stdout=io.StringIO())
+
+    assert Tender.objects.filter(status=Tender.Status.CANCELLED).exists()
     assert mail.outbox == []

@@ -1,5 +1,6 @@
 """Load the Jiangsu 政社互动 demo: regions, buyers, organisations, people, one delegation,
-and the two lists (两张清单) of two districts.
+the two lists (两张清单) of two districts, and about sixty tenders in every state with their
+bids, questions and follows (marketplace.demo).
 
 Idempotent: everything is keyed on natural keys (region codes, credit codes, e-mail
 addresses) and whatever already exists is left alone, so a second run creates nothing,
@@ -9,7 +10,6 @@ audit log reads as if the platform had been used.
 
 import datetime
 import time
-import unicodedata
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -23,6 +23,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.data import community_lists, demo
+from marketplace.demo import (
+    buyer_credit_code,
+    demo_officers,
+    demo_tenders_load,
+    organisation_credit_code,
+    text_table,
+)
 from marketplace.models import (
     Buyer,
     BuyerMembership,
@@ -39,30 +46,11 @@ from marketplace.services.accounts import membership_join
 from marketplace.services.buyers import buyer_create, delegation_grant
 from marketplace.services.catalogue import community_list_import
 from marketplace.services.organisations import (
-    CREDIT_CODE_PREFIX_BY_TYPE,
     organisation_register,
     organisation_reject,
     organisation_suspend,
     organisation_verify,
 )
-from marketplace.validators import credit_code_make
-
-
-def buyer_credit_code(entry) -> str:
-    return credit_code_make("11", entry["region"][:6], entry["serial"])
-
-
-def organisation_credit_code(entry) -> str:
-    prefix = CREDIT_CODE_PREFIX_BY_TYPE[Organisation.Type(entry["type"])]
-    return credit_code_make(prefix, entry["authority"], entry["serial"])
-
-
-def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
-def pad(text: str, width: int) -> str:
-    return text + " " * (width - display_width(text))
 
 
 class Command(BaseCommand):
@@ -90,6 +78,7 @@ class Command(BaseCommand):
                 self.load_authenticators()
                 self.load_delegation()
                 self.load_community_lists()
+                self.load_tenders()
         except (ValidationError, PermissionDenied) as error:
             raise CommandError(f"载入失败，已全部回滚，数据库未改动：{error}") from error
         self.print_logins()
@@ -154,7 +143,7 @@ class Command(BaseCommand):
     def load_people(self):
         self.stdout.write("演示账号…")
         people = {demo.STAFF["email"]: demo.STAFF["name"]}
-        people.update((officer["email"], officer["name"]) for officer in demo.BUYER_OFFICERS)
+        people.update((officer["email"], officer["name"]) for officer in demo_officers())
         people.update((entry["contact"][2], entry["contact"][0]) for entry in demo.ORGANISATIONS)
         people.update((member["email"], member["name"]) for member in demo.ORGANISATION_MEMBERS)
         people[demo.EXPERT["email"]] = demo.EXPERT["name"]
@@ -227,20 +216,21 @@ class Command(BaseCommand):
         self.report("购买主体", created, len(demo.BUYERS) - created)
 
     def load_buyer_officers(self):
+        officers = demo_officers()
         existing = set(
             BuyerMembership.objects.filter(
-                user__in=[self.users[officer["email"]] for officer in demo.BUYER_OFFICERS]
+                user__in=[self.users[officer["email"]] for officer in officers]
             ).values_list("buyer_id", "user_id")
         )
         created = 0
-        for officer in demo.BUYER_OFFICERS:
+        for officer in officers:
             buyer, user = self.buyers[officer["buyer"]], self.users[officer["email"]]
             if (buyer.pk, user.pk) in existing:
                 continue
             # Demo officers join directly rather than through an e-mailed invitation.
             membership_join(user=user, role=Invitation.Role.BUYER_OFFICER, buyer=buyer)
             created += 1
-        self.report("购买主体经办人", created, len(demo.BUYER_OFFICERS) - created)
+        self.report("购买主体经办人", created, len(officers) - created)
 
     # Organisations --------------------------------------------------------------------
 
@@ -334,7 +324,7 @@ class Command(BaseCommand):
     def load_authenticators(self):
         # Staff and buyer officers must have a second factor (RequireMFAMiddleware); a real
         # TOTP secret is stored, and dev settings accept the demo bypass code for it.
-        users = [self.staff] + [self.users[officer["email"]] for officer in demo.BUYER_OFFICERS]
+        users = [self.staff] + [self.users[officer["email"]] for officer in demo_officers()]
         existing = set(
             Authenticator.objects.filter(user__in=users, type=Authenticator.Type.TOTP).values_list(
                 "user_id", flat=True
@@ -374,6 +364,17 @@ class Command(BaseCommand):
             created += community_list_import(region=self.regions[code], items=items, by=self.staff)
         self.report("清单事项", created, total - created)
 
+    def load_tenders(self):
+        self.stdout.write("服务项目…")
+        loaded = demo_tenders_load(
+            buyers=self.buyers, organisations=self.organisations, users=self.users
+        )
+        self.report("服务项目", loaded.tenders, loaded.existing)
+        if loaded.tenders:
+            self.report("投标", loaded.bids, 0)
+            self.report("答疑提问", loaded.questions, 0)
+            self.report("关注", loaded.follows, 0)
+
     # Output ---------------------------------------------------------------------------
 
     def print_logins(self):
@@ -388,14 +389,14 @@ class Command(BaseCommand):
                 "审核社会组织、维护购买主体；Wagtail 后台 /admin/",
             )
         )
-        for officer in demo.BUYER_OFFICERS:
+        for officer in demo_officers():
             rows.append(
                 (
                     "购买主体经办人",
                     officer["email"],
                     password,
                     officer["buyer"],
-                    "进入采购管理（需两步验证）、设置和撤销委托",
+                    "发布服务项目、答疑、开标、设置委托（需两步验证）",
                 )
             )
         entries = {entry["name"]: entry for entry in demo.ORGANISATIONS}
@@ -439,15 +440,10 @@ class Command(BaseCommand):
             )
         )
 
-        widths = [max(display_width(row[column]) for row in rows) for column in range(5)]
-        rule = "-+-".join("-" * width for width in widths)
         self.stdout.write("")
         self.stdout.write(self.style.MIGRATE_HEADING("演示账号"))
-        for index, row in enumerate(rows):
-            line = " | ".join(pad(cell, width) for cell, width in zip(row, widths, strict=True))
-            self.stdout.write(line.rstrip())
-            if index == 0:
-                self.stdout.write(rule)
+        for line in text_table(rows):
+            self.stdout.write(line)
         others = len(demo.ORGANISATIONS) - len(demo.FEATURED_ORGANISATION_ADMINS)
         self.stdout.write("")
         self.stdout.write(
