@@ -198,7 +198,13 @@ class TenderFactory(factory.django.DjangoModelFactory):
     status = models.Tender.Status.PUBLISHED
     version = 1
     created_by = factory.SubFactory(UserFactory)
-    published_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=5))
+    published_at = factory.LazyAttribute(
+        lambda o: (
+            None
+            if o.status == models.Tender.Status.DRAFT
+            else timezone.now() - datetime.timedelta(days=5)
+        )
+    )
 
     @factory.post_generation
     def parts(self, create, extracted, **kwargs):

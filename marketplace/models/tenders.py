@@ -111,7 +111,17 @@ class Tender(models.Model):
         ordering = ["-published_at", "-pk"]
         indexes = [
             models.Index(fields=["status", "bid_deadline"]),
-            models.Index(fields=["status", "-published_at"]),
+            # The public list, newest first; drafts (no publication time) are not in it.
+            models.Index(
+                fields=["-published_at", "-id"],
+                condition=models.Q(published_at__isnull=False),
+                name="tender_public_newest",
+            ),
+            models.Index(
+                fields=["region", "bid_deadline"],
+                condition=models.Q(status="published"),
+                name="tender_open_by_region",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -146,6 +156,11 @@ class Tender(models.Model):
         """The notice number shown to users, e.g. ZS-2026-000042."""
         year = (self.published_at or self.created_at).year
         return f"ZS-{year}-{self.pk:06d}"
+
+    @property
+    def is_public(self) -> bool:
+        """Published at some point: drafts, and drafts cancelled unpublished, are not public."""
+        return self.published_at is not None
 
     @property
     def bidding_open(self) -> bool:

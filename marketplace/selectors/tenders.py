@@ -13,15 +13,15 @@ from marketplace.dates import add_years
 from marketplace.models import (
     Bid,
     BuyerMembership,
+    Category,
     Clarification,
     Organisation,
     OrganisationMembership,
+    Region,
     Tender,
     TenderFollow,
 )
 from marketplace.selectors.catalogue import region_code_prefix
-
-PUBLIC_STATUSES = [s for s in Tender.Status.values if s != Tender.Status.DRAFT]
 
 # Snapshot keys whose change alters what bidders must offer; an amendment touching one of
 # them restarts the method's minimum bidding period. Titles and dates are not requirements.
@@ -121,11 +121,15 @@ def tender_list_public(
     `category` and `region` include everything below them; `status="open"` means bidding is
     still open by the clock, whatever the background job has done.
     """
-    tenders = Tender.objects.filter(status__in=PUBLIC_STATUSES)
+    # Published is "has a publication time": that lets the newest-first index serve the page.
+    tenders = Tender.objects.filter(published_at__isnull=False)
     if category is not None:
-        tenders = tenders.filter(category__code__startswith=category.code)
+        inside = Category.objects.filter(code__startswith=category.code)
+        tenders = tenders.filter(category_id__in=list(inside.values_list("pk", flat=True)))
     if region is not None:
-        tenders = tenders.filter(region__code__startswith=region_code_prefix(region))
+        # Region ids first, so the tender indexes are probed by id rather than joined on codes.
+        inside = Region.objects.filter(code__startswith=region_code_prefix(region))
+        tenders = tenders.filter(region_id__in=list(inside.values_list("pk", flat=True)))
     if method:
         tenders = tenders.filter(method=method)
     now = timezone.now()
@@ -154,7 +158,7 @@ def tender_get_for_user(*, pk, user) -> Tender:
         ),
         pk=pk,
     )
-    if tender.status == Tender.Status.DRAFT and not permissions.can_manage_tender(user, tender):
+    if not tender.is_public and not permissions.can_manage_tender(user, tender):
         raise Http404
     return tender
 

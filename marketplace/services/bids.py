@@ -133,8 +133,8 @@ def bid_reconfirm(*, bid, by) -> Bid:
         raise ValidationError(_("该投标无需确认。"), code="nothing_to_confirm")
     bid.needs_reconfirmation = False
     bid.reconfirmed_at = now
-    bid.tender_version = tender.version
-    bid.save(update_fields=["needs_reconfirmation", "reconfirmed_at", "tender_version"])
+    # tender_version stays the version the bid was written against: the receipt covers it.
+    bid.save(update_fields=["needs_reconfirmation", "reconfirmed_at"])
     audit_record(obj=bid, by=by, action="reconfirm", data={"tender_version": tender.version})
     return bid
 

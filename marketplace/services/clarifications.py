@@ -67,7 +67,7 @@ def clarification_answer(*, clarification, by, answer) -> Clarification:
 def tender_follow(*, tender, organisation, by) -> TenderFollow:
     """Follow a published tender: the organisation is emailed answers and amendments."""
     _require_verified_member(by, organisation)
-    if tender.status == Tender.Status.DRAFT:
+    if not tender.is_public:
         raise ValidationError(_("项目尚未发布。"), code="draft")
     follow, _created = TenderFollow.objects.get_or_create(tender=tender, organisation=organisation)
     return follow

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
 
 from marketplace import permissions
-from marketplace.models import Tender, TenderDocument
+from marketplace.models import TenderDocument
 from marketplace.selectors.bids import bid_document_get_for_user
 
 
@@ -26,7 +26,7 @@ def _attachment(document, *, private) -> FileResponse:
 def tender_document_download(request, pk):
     """A published tender's documents are public; a draft's only for the buyer's officers."""
     document = get_object_or_404(TenderDocument.objects.select_related("tender"), pk=pk)
-    is_draft = document.tender.status == Tender.Status.DRAFT
+    is_draft = not document.tender.is_public
     if is_draft and not permissions.can_manage_tender(request.user, document.tender):
         raise Http404
     return _attachment(document, private=is_draft)

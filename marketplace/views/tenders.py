@@ -155,7 +155,7 @@ def tender_detail(request, pk):
         "opening_rows": _opening_rows(opening) if opening else [],
     }
     organisations = _acting_organisations(request.user)
-    if organisations and tender.status != Tender.Status.DRAFT:
+    if organisations and tender.is_public:
         context.update(_member_context(tender, organisations))
     return render(request, "marketplace/tender_detail.html", context)
 

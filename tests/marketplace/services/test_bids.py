@@ -182,7 +182,8 @@ def test_withdraw_by_another_organisation_is_refused(tender, organisation, bidde
 
 
 def test_reconfirm_after_an_amendment(tender, organisation, bidder):
-    """A bid flagged by an amendment is re-confirmed against the latest version."""
+    """A bid flagged by an amendment is re-confirmed against the latest version; the version
+    it was written against stays, so its receipt can still be recomputed."""
     bid = _submit(tender, organisation, bidder)
     Tender.objects.filter(pk=tender.pk).update(version=2)
     Bid.objects.filter(pk=bid.pk).update(needs_reconfirmation=True)
@@ -191,7 +192,8 @@ def test_reconfirm_after_an_amendment(tender, organisation, bidder):
 
     bid.refresh_from_db()
     assert bid.needs_reconfirmation is False
-    assert bid.tender_version == 2
+    assert bid.tender_version == 1
+    assert bid_receipt_hash(bid, []) == bid.receipt_hash
     assert bid.reconfirmed_at is not None
     entry = AuditEntry.objects.latest("id")
     assert (entry.action, entry.data) == ("reconfirm", {"tender_version": 2})

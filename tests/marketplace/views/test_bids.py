@@ -328,7 +328,7 @@ def test_withdraw_needs_post(client, organisation, org_admin):
 
 def test_reconfirm_after_amendment(client, organisation, org_admin):
     """A bid flagged after an amendment shows 需重新确认 and a confirm button; confirming
-    clears the flag and records the tender's current version."""
+    clears the flag and keeps the version the bid was written against (its receipt covers it)."""
     tender = factories.TenderFactory()
     bid = _service_bid(tender, organisation, org_admin)
     Tender.objects.filter(pk=tender.pk).update(version=2)
@@ -342,7 +342,7 @@ def test_reconfirm_after_amendment(client, organisation, org_admin):
 
     bid.refresh_from_db()
     assert not bid.needs_reconfirmation
-    assert bid.tender_version == 2
+    assert bid.tender_version == 1
     assert bid.reconfirmed_at is not None
     assert "已确认本投标" in response.content.decode()
 
