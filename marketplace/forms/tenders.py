@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.forms.fields import MoneyField
 
 from marketplace.forms.widgets import (
+    CategoryChoiceField,
     MultipleFileField,
     RegionChoiceField,
     Select,
@@ -38,13 +39,6 @@ class BeijingDateTimeField(forms.DateTimeField):
     def to_python(self, value):
         with timezone.override(BEIJING):
             return super().to_python(value)
-
-
-class CategoryChoiceField(forms.ModelChoiceField):
-    widget = Select
-
-    def label_from_instance(self, obj):
-        return f"{obj.code} {obj.name}"
 
 
 class AssistanceItemChoiceField(forms.ModelChoiceField):

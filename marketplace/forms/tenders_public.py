@@ -6,7 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.forms.widgets import RegionChoiceField, Select
+from marketplace.forms.widgets import CategoryChoiceField, RegionChoiceField, Select
 from marketplace.models import Category, Organisation, Region, Tender
 from marketplace.selectors.catalogue import region_list_for_filters
 
@@ -29,15 +29,6 @@ def _budget_field(label):
         error_messages=BUDGET_ERRORS,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
     )
-
-
-class CategoryChoiceField(forms.ModelChoiceField):
-    widget = Select
-
-    def label_from_instance(self, obj):
-        # Children are indented under their top-level category.
-        indent = "\u3000" if obj.parent_id else ""
-        return f"{indent}{obj.code} {obj.name}"
 
 
 class TenderFilterForm(forms.Form):

@@ -1,6 +1,7 @@
 """Form pieces shared by the site's forms."""
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from djmoney.forms.widgets import MoneyWidget
@@ -35,23 +36,53 @@ class SelectMultiple(Select, forms.SelectMultiple):
 
 def region_label(region: Region) -> str:
     """Counties carry their city's name: Nanjing and Xuzhou both have a 鼓楼区."""
-    if region.level == Region.Level.COUNTY and region.parent_id:
-        return f"{region.parent.name} {region.name}"
-    return region.name
+    return _region_label(region.name, region.level, region.parent.name if region.parent_id else "")
+
+
+def _region_label(name, level, parent_name) -> str:
+    return f"{parent_name} {name}" if level == Region.Level.COUNTY and parent_name else name
+
+
+class RowChoiceIterator(ModelChoiceIterator):
+    """Choices from value rows rather than model instances: a filter of 150 regions built 150
+    model objects (and their parents) on every page view."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for pk, *row in self.queryset.values_list("pk", *self.field.row_fields):
+            yield (pk, self.field.label_from_row(*row))
 
 
 class RegionChoiceField(forms.ModelChoiceField):
     widget = Select
+    iterator = RowChoiceIterator
+    row_fields = ("name", "level", "parent__name")
 
     def label_from_instance(self, obj):
         return region_label(obj)
 
+    def label_from_row(self, name, level, parent_name):
+        return _region_label(name, level, parent_name)
 
-class RegionMultipleChoiceField(forms.ModelMultipleChoiceField):
+
+class RegionMultipleChoiceField(RegionChoiceField, forms.ModelMultipleChoiceField):
     widget = SelectMultiple
 
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    """Catalogue categories, children indented under their top-level category."""
+
+    widget = Select
+    iterator = RowChoiceIterator
+    row_fields = ("code", "name", "parent_id")
+
     def label_from_instance(self, obj):
-        return region_label(obj)
+        return self.label_from_row(obj.code, obj.name, obj.parent_id)
+
+    def label_from_row(self, code, name, parent_id):
+        indent = "\u3000" if parent_id else ""
+        return f"{indent}{code} {name}"
 
 
 class MultipleFileInput(forms.FileInput):
