@@ -68,3 +68,18 @@ def give_totp(user):
 @pytest.fixture
 def mfa():
     return give_totp
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests must restore the reference data the migrations load (regions, the
+    catalogue, content types): a plain flush after them would delete it for every later test."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: use django_db(transaction=True, serialized_rollback=True)"
+            )

@@ -24,7 +24,7 @@ DEADLINE_AFTER = 1.0  # seconds after the release: wave 2 (0.8 s) straddles it
 MAX_CONNECTIONS = 40
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_bids_racing_the_deadline_are_either_stored_before_it_or_refused(postgres_only):
     """200 eligible organisations submit from their own threads and connections, in waves of
     40 released together around the deadline. Every call either returns a bid or raises the

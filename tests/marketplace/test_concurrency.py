@@ -11,7 +11,7 @@ from marketplace.workflows import TransitionNotAllowed
 from tests import factories
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_simultaneous_verify_and_reject_leave_one_decision(postgres_only):
     """Two staff members act on the same pending registration at the same moment, each on
     their own connection: one decision is recorded, the other is refused, never both."""
