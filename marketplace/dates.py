@@ -1,8 +1,9 @@
 """Date arithmetic the domain rules share: calendar years and Chinese working days.
 
 Working days follow the State Council's yearly holiday notice, including the make-up working
-days (调休) that fall on weekends, as published in the `chinesecalendar` package. A date in a
-year the package does not know yet raises `WorkingDayCalendarUnknown` rather than guessing.
+days (调休) that fall on weekends, as published in the `chinesecalendar` package, or in
+`data/holidays.py` for a year whose notice is out before the package has it. A date in a year
+neither knows raises `WorkingDayCalendarUnknown` rather than guessing.
 """
 
 import datetime
@@ -12,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from marketplace.data import holidays
 
 
 class WorkingDayCalendarUnknown(ValidationError):
@@ -28,6 +31,11 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
 
 def is_working_day(day: datetime.date) -> bool:
     """Whether government offices work on `day` (weekends and holidays off, 调休 days on)."""
+    extra = holidays.EXTRA_YEARS.get(day.year)
+    if extra is not None:
+        if day in extra["workdays"]:
+            return True
+        return day.weekday() < 5 and day not in extra["holidays"]
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError as error:

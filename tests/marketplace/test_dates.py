@@ -62,3 +62,23 @@ def test_a_year_without_a_published_arrangement_is_refused_clearly():
         add_working_days(D(2026, 12, 30), 5)
     assert raised.value.code == "working_day_calendar_unknown"
     assert "2027" in raised.value.message % raised.value.params
+
+
+def test_a_year_copied_into_the_platform_table_is_used_before_the_package_has_it(monkeypatch):
+    """A notice copied into data/holidays.py makes that year computable: listed holidays are
+    off, listed weekend days are worked, other weekends are off."""
+    from marketplace.data import holidays
+
+    with pytest.raises(WorkingDayCalendarUnknown):
+        is_working_day(D(2027, 1, 4))
+    monkeypatch.setitem(
+        holidays.EXTRA_YEARS,
+        2027,
+        {"holidays": [D(2027, 1, 1)], "workdays": [D(2027, 1, 2)]},
+    )
+
+    assert is_working_day(D(2027, 1, 1)) is False  # a listed holiday on a Friday
+    assert is_working_day(D(2027, 1, 2)) is True  # a listed make-up Saturday
+    assert is_working_day(D(2027, 1, 3)) is False  # an ordinary Sunday
+    assert is_working_day(D(2027, 1, 4)) is True  # an ordinary Monday
+    assert add_working_days(D(2026, 12, 31), 2) == D(2027, 1, 4)
