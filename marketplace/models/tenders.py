@@ -173,7 +173,12 @@ class Tender(models.Model):
         close job has not reached yet already reads 投标已截止."""
         if self.status == self.Status.PUBLISHED and not self.bidding_open:
             return self.Status.CLOSED.label
-        return self.get_status_display()
+        return self.Status(self.status).label
+
+    @property
+    def method_label(self) -> str:
+        # The enum's label: get_method_display() rebuilds the choices dict on every call.
+        return self.Method(self.method).label
 
     @property
     def is_venture(self) -> bool:

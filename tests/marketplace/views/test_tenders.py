@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -38,6 +39,8 @@ def _messages(response):
 
 
 def _get(client, url, data=None):
+    """Fetch a page and count its queries, with an empty cache (the filter form is cached)."""
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, data)
     assert response.status_code == 200
@@ -571,3 +574,20 @@ def test_pages_render_in_english(client, settings, member):
         response = client.get(url)
         assert response.status_code == 200, url
         assert '<html lang="en">' in response.content.decode()
+
+
+def test_filter_form_is_cached_per_language_and_query(client):
+    """The rendered filter form is reused for the same language and filters: a second
+    request saves its two choice queries, and another language or filter renders afresh."""
+    cold, _ = _get(client, LIST_URL)
+    with CaptureQueriesContext(connection) as warm:
+        client.get(LIST_URL)
+    with CaptureQueriesContext(connection) as english:
+        page = client.get(LIST_URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    with CaptureQueriesContext(connection) as filtered:
+        client.get(LIST_URL, {"sort": "deadline"})
+
+    assert len(warm) == cold - 2
+    assert len(english) == cold
+    assert "All categories" in page
+    assert len(filtered) == cold
