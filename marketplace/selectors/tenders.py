@@ -2,6 +2,7 @@
 may bid for (and why not), published versions and their differences."""
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -148,6 +149,19 @@ def tender_list_public(
         tenders = tenders.filter(budget__lte=budget_max)
     order = ["bid_deadline", "pk"] if sort == "deadline" else ["-published_at", "-pk"]
     return _with_list_relations(tenders.order_by(*order))
+
+
+PUBLIC_COUNT_KEY = "tenders:public-count"
+
+
+def tender_count_public() -> int:
+    """How many tenders have been published: the unfiltered list's total, cached until the
+    next publication (tender_publish clears it), since every visitor asks for the same."""
+    return cache.get_or_set(
+        PUBLIC_COUNT_KEY,
+        lambda: Tender.objects.filter(published_at__isnull=False).count(),
+        timeout=None,
+    )
 
 
 def tender_get_for_user(*, pk, user) -> Tender:

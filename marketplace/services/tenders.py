@@ -2,6 +2,7 @@
 close (bidding closed, or failed for too few bids)."""
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
@@ -11,6 +12,7 @@ from marketplace import events, permissions
 from marketplace.dates import db_now, earliest_deadline
 from marketplace.models import Bid, CommunityListItem, Tender, TenderDocument, TenderVersion
 from marketplace.selectors.tenders import (
+    PUBLIC_COUNT_KEY,
     REQUIREMENT_FIELDS,
     method_rules,
     snapshot_diff,
@@ -257,6 +259,7 @@ def tender_publish(*, tender, by) -> Tender:
     TenderVersion.objects.create(
         tender=tender, number=1, snapshot=tender_snapshot(tender), created_by=by
     )
+    transaction.on_commit(lambda: cache.delete(PUBLIC_COUNT_KEY))
     return tender
 
 

@@ -14,6 +14,11 @@ def add_service_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def paginate(request, queryset):
-    """One page of `queryset` from ?page=, tolerant of bad or out-of-range numbers."""
-    return Paginator(queryset, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+def paginate(request, queryset, *, count=None):
+    """One page of `queryset` from ?page=, tolerant of bad or out-of-range numbers.
+
+    `count`, when the caller knows it exactly, saves the paginator's COUNT(*)."""
+    paginator = Paginator(queryset, settings.PAGE_SIZE)
+    if count is not None:
+        paginator.count = count
+    return paginator.get_page(request.GET.get("page"))

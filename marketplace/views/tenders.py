@@ -23,6 +23,7 @@ from marketplace.selectors.tenders import (
     clarification_list_public,
     snapshot_diff,
     snapshot_labels,
+    tender_count_public,
     tender_documents_public,
     tender_followed_by,
     tender_get_for_user,
@@ -52,7 +53,8 @@ def tender_list(request):
         budget_max=_money(filters.get("budget_max")),
         sort=filters.get("sort") or "newest",
     )
-    page = paginate(request, tenders)
+    unfiltered = all(value in (None, "") for name, value in filters.items() if name != "sort")
+    page = paginate(request, tenders, count=tender_count_public() if unfiltered else None)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -18,6 +18,7 @@ import random
 import time
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
@@ -35,7 +36,7 @@ from marketplace.models import (
     TenderOpening,
     User,
 )
-from marketplace.selectors.tenders import method_rules
+from marketplace.selectors.tenders import PUBLIC_COUNT_KEY, method_rules
 from marketplace.validators import credit_code_make
 
 # Serials (characters 9–16 of a credit code) reserved for bench rows.
@@ -209,6 +210,8 @@ class Command(BaseCommand):
         self._seed_buyers(buyers, batch_size, rng, counties)
         self._seed_tenders(tenders, batch_size, rng, categories)
         self._seed_bids(bids, batch_size, rng)
+        # Tenders were bulk-created, not published through tender_publish: drop the count.
+        cache.delete(PUBLIC_COUNT_KEY)
         self._analyze()
         self.stdout.write(
             self.style.SUCCESS(
