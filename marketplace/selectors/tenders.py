@@ -122,8 +122,14 @@ def tender_list_public(
     `category` and `region` include everything below them; `status="open"` means bidding is
     still open by the clock, whatever the background job has done.
     """
-    # Published is "has a publication time": that lets the newest-first index serve the page.
-    tenders = Tender.objects.filter(published_at__isnull=False)
+    now = timezone.now()
+    if status == "open":
+        # Open implies published; leaving out the publication-time test lets the partial
+        # index of open tenders answer the count on its own (an index-only scan).
+        tenders = Tender.objects.filter(status=Tender.Status.PUBLISHED, bid_deadline__gt=now)
+    else:
+        # Published is "has a publication time": the newest-first index serves the page.
+        tenders = Tender.objects.filter(published_at__isnull=False)
     if category is not None:
         inside = Category.objects.filter(code__startswith=category.code)
         tenders = tenders.filter(category_id__in=list(inside.values_list("pk", flat=True)))
@@ -133,15 +139,12 @@ def tender_list_public(
         tenders = tenders.filter(region_id__in=list(inside.values_list("pk", flat=True)))
     if method:
         tenders = tenders.filter(method=method)
-    now = timezone.now()
-    if status == "open":
-        tenders = tenders.filter(status=Tender.Status.PUBLISHED, bid_deadline__gt=now)
-    elif status == Tender.Status.CLOSED:
+    if status == Tender.Status.CLOSED:
         tenders = tenders.filter(
             Q(status=Tender.Status.CLOSED)
             | Q(status=Tender.Status.PUBLISHED, bid_deadline__lte=now)
         )
-    elif status:
+    elif status and status != "open":
         tenders = tenders.filter(status=status)
     if budget_min is not None:
         tenders = tenders.filter(budget__gte=budget_min)
