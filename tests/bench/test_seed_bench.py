@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from marketplace.management.commands.seed_bench import BENCH_SERIALS, bench_rows, bench_tenders
+from marketplace.management.commands._bench import BENCH_SERIALS, bench_rows, bench_tenders
 from marketplace.models import Bid, Buyer, Organisation, Tender, TenderOpening
 from marketplace.selectors.tenders import method_rules
 from marketplace.validators import validate_credit_code
