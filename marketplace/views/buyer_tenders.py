@@ -42,7 +42,7 @@ from marketplace.services.tenders import (
     tender_publish,
     tender_update,
 )
-from marketplace.views import paginate
+from marketplace.views import add_service_errors, paginate, query_without_page
 from marketplace.workflows import TENDER_TRANSITIONS
 
 FORM_TEMPLATE = "marketplace/buyer_tender_form.html"
@@ -96,19 +96,6 @@ def _service_kwargs(form, criteria, milestones) -> dict:
     }
 
 
-def _show_errors(error: ValidationError, form, parts: dict) -> None:
-    """A service's errors on the right field; criteria and milestone errors above their
-    formset; anything else at the top of the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        if field in parts:
-            parts[field].non_form_errors().extend(ValidationError(errors).messages)
-        else:
-            form.add_error(field if field in form.fields else None, errors)
-
-
 def _render_form(request, form, criteria, milestones, **context):
     return render(
         request,
@@ -126,15 +113,13 @@ def buyer_tender_list(request):
     form = TenderStatusFilterForm(request.GET or None)
     status = form.cleaned_data.get("status") if form.is_valid() else None
     page = paginate(request, tender_list_for_officer(request.user, status=status or None))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "marketplace/buyer_tender_list.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query_without_page(request),
             "memberships": memberships,
             "now": timezone.now(),
         },
@@ -153,7 +138,7 @@ def buyer_tender_create(request, pk):
                 by=request.user, buyer=buyer, **_service_kwargs(form, criteria, milestones)
             )
         except ValidationError as error:
-            _show_errors(error, form, {"criteria": criteria, "milestones": milestones})
+            add_service_errors(form, error, {"criteria": criteria, "milestones": milestones})
         else:
             messages.success(request, _("草稿已保存。核对无误后即可发布。"))
             return redirect("buyer_tender_detail", tender.pk)
@@ -173,7 +158,7 @@ def buyer_tender_edit(request, pk):
                 tender=tender, by=request.user, **_service_kwargs(form, criteria, milestones)
             )
         except ValidationError as error:
-            _show_errors(error, form, {"criteria": criteria, "milestones": milestones})
+            add_service_errors(form, error, {"criteria": criteria, "milestones": milestones})
         else:
             messages.success(request, _("草稿已保存。"))
             return redirect("buyer_tender_detail", tender.pk)
@@ -200,7 +185,7 @@ def buyer_tender_amend(request, pk):
                 **_service_kwargs(form, criteria, milestones),
             )
         except ValidationError as error:
-            _show_errors(error, form, {"criteria": criteria, "milestones": milestones})
+            add_service_errors(form, error, {"criteria": criteria, "milestones": milestones})
         else:
             messages.success(
                 request,

@@ -17,19 +17,17 @@ from marketplace.selectors.buyers import (
     buyer_memberships_for_user,
 )
 from marketplace.services.buyers import delegation_grant, delegation_revoke
-from marketplace.views import add_service_errors, paginate
+from marketplace.views import add_service_errors, paginate, query_without_page
 
 
 def buyer_list(request):
     form = BuyerFilterForm(request.GET or None)
     region = form.cleaned_data.get("region") if form.is_valid() else None
     page = paginate(request, buyer_list_public(region=region))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "marketplace/buyer_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "query": query_without_page(request)},
     )
 
 

@@ -27,7 +27,7 @@ from marketplace.services.organisations import (
     organisation_resubmit,
     organisation_update,
 )
-from marketplace.views import add_service_errors, paginate
+from marketplace.views import add_service_errors, paginate, query_without_page
 
 
 def organisation_list(request):
@@ -39,12 +39,10 @@ def organisation_list(request):
         min_rating=filters.get("min_rating"),
     )
     page = paginate(request, organisations)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "marketplace/organisation_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "query": query_without_page(request)},
     )
 
 

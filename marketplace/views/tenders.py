@@ -34,7 +34,7 @@ from marketplace.services.clarifications import (
     tender_follow,
     tender_unfollow,
 )
-from marketplace.views import paginate
+from marketplace.views import paginate, query_without_page
 
 
 def _money(amount):
@@ -55,15 +55,13 @@ def tender_list(request):
     )
     unfiltered = all(value in (None, "") for name, value in filters.items() if name != "sort")
     page = paginate(request, tenders, count=tender_count_public() if unfiltered else None)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "marketplace/tender_list.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query_without_page(request),
         },
     )
 
