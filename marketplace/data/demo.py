@@ -1067,3 +1067,11 @@ FEATURED_ORGANISATION_ADMINS = [
     "苏州市姑苏区新市民融入服务中心",
     "常州市钟楼区小候鸟儿童关爱中心",
 ]
+
+# What an organisation's admin can try in the demo, by the organisation's status (login table).
+ADMIN_ABILITIES = {
+    "verified": "维护组织资料、邀请和移除成员",
+    "pending": "等待平台审核，可修改资料",
+    "rejected": "查看驳回理由，修改后重新提交审核",
+    "suspended": "查看暂停理由，暂不能投标",
+}

@@ -403,12 +403,7 @@ class Command(BaseCommand):
         for name in demo.FEATURED_ORGANISATION_ADMINS:
             entry = entries[name]
             organisation = self.organisations[name]
-            can = {
-                "verified": "维护组织资料、邀请和移除成员",
-                "pending": "等待平台审核，可修改资料",
-                "rejected": "查看驳回理由，修改后重新提交审核",
-                "suspended": "查看暂停理由，暂不能投标",
-            }[organisation.status]
+            can = demo.ADMIN_ABILITIES[organisation.status]
             if name == demo.DELEGATION["operator"]:
                 can = f"受{demo.DELEGATION['buyer']}委托组织公益创投大赛"
             rows.append(
