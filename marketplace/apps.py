@@ -8,6 +8,7 @@ class MarketplaceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from marketplace import notifications
+        from marketplace import notifications, pagecache
 
         notifications.connect()
+        pagecache.connect()

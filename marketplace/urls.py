@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -20,7 +22,9 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Choosing a language needs no CSRF token, so public pages carry none and can be cached
+    # (marketplace/pagecache.py); a forged switch only changes the display language.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("dashboard/", accounts.dashboard, name="dashboard"),
     path("invitations/<str:token>/", accounts.invitation_accept_view, name="invitation_accept"),
     path("organisations/", organisations.organisation_list, name="organisation_list"),

@@ -171,21 +171,27 @@ DOCUMENT_TYPES = {
     "png": b"\x89PNG",
 }
 
-# Procurement methods: the shortest bidding period (from publication, or from an amendment
-# that changes requirements, to the bid deadline) and the fewest live bids at the deadline
-# below which the tender fails (流标). Periods are ("days", n) or ("working_days", n).
+# Per procurement method: the shortest bidding period (from publication, or from an
+# amendment that changes requirements, to the bid deadline; ("days", n) or
+# ("working_days", n)), the fewest live bids at the deadline below which the tender fails
+# (流标), the smallest expert panel, whether the buyer may name experts instead of drawing
+# them, and the award notice period (公示) in working days.
+_NOTICE = int(env("AWARD_NOTICE_WORKING_DAYS", "5"))
+_VENTURE_PERIOD = int(env("VENTURE_MIN_PERIOD_DAYS", "15"))
+_VENTURE_BIDS = int(env("VENTURE_MIN_BIDS", "1"))
+# fmt: off
 TENDER_METHOD_RULES = {
-    "open": {"min_period": ("days", 20), "min_bids": 3},
-    "invited": {"min_period": ("days", 20), "min_bids": 3},
-    "negotiation": {"min_period": ("working_days", 3), "min_bids": 3},
-    "consultation": {"min_period": ("days", 10), "min_bids": 3},
-    "single_source": {"min_period": ("working_days", 5), "min_bids": 1},
-    "inquiry": {"min_period": ("working_days", 3), "min_bids": 3},
-    "venture": {
-        "min_period": ("days", int(env("VENTURE_MIN_PERIOD_DAYS", "15"))),
-        "min_bids": int(env("VENTURE_MIN_BIDS", "1")),
-    },
+    "open":          {"min_period": ("days", 20),          "min_bids": 3, "panel_min": 5, "named_panel": False, "notice_working_days": _NOTICE},  # noqa: E501
+    "invited":       {"min_period": ("days", 20),          "min_bids": 3, "panel_min": 5, "named_panel": False, "notice_working_days": _NOTICE},  # noqa: E501
+    "negotiation":   {"min_period": ("working_days", 3),   "min_bids": 3, "panel_min": 3, "named_panel": True,  "notice_working_days": _NOTICE},  # noqa: E501
+    "consultation":  {"min_period": ("days", 10),          "min_bids": 3, "panel_min": 3, "named_panel": True,  "notice_working_days": _NOTICE},  # noqa: E501
+    "single_source": {"min_period": ("working_days", 5),   "min_bids": 1, "panel_min": 3, "named_panel": True,  "notice_working_days": _NOTICE},  # noqa: E501
+    "inquiry":       {"min_period": ("working_days", 3),   "min_bids": 3, "panel_min": 3, "named_panel": True,  "notice_working_days": _NOTICE},  # noqa: E501
+    "venture":       {"min_period": ("days", _VENTURE_PERIOD), "min_bids": _VENTURE_BIDS, "panel_min": 5, "named_panel": True, "notice_working_days": _NOTICE},  # noqa: E501
 }
+# fmt: on
+# A buyer answers an objection (质疑) within this many working days.
+OBJECTION_ANSWER_WORKING_DAYS = 7
 
 EMAIL_URL = env("EMAIL_URL", "console://")
 vars().update(dj_email_url.parse(EMAIL_URL))
@@ -198,6 +204,9 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public pages served to anonymous readers from the cache live at most this long; a change
+# to their data makes them stale at once (marketplace/pagecache.py).
+PUBLIC_PAGE_CACHE_SECONDS = int(env("PUBLIC_PAGE_CACHE_SECONDS", "60"))
 
 WAGTAIL_SITE_NAME = "政社通"
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from djmoney.money import Money
 
+from marketplace import pagecache
 from marketplace.forms.tenders_public import FollowForm, QuestionForm, TenderFilterForm
 from marketplace.models import Organisation, Tender
 from marketplace.selectors.audit import audit_latest_reason
@@ -41,6 +42,7 @@ def _money(amount):
     return Money(amount, "CNY") if amount is not None else None
 
 
+@pagecache.public_page("tenders")
 def tender_list(request):
     form = TenderFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -55,6 +57,7 @@ def tender_list(request):
     )
     unfiltered = all(value in (None, "") for name, value in filters.items() if name != "sort")
     page = paginate(request, tenders, count=tender_count_public() if unfiltered else None)
+    pagecache.expires_by(request, *(tender.bid_deadline for tender in page))
     return render(
         request,
         "marketplace/tender_list.html",
@@ -133,8 +136,12 @@ def _member_context(tender, organisations):
     }
 
 
+@pagecache.public_page("tenders")
 def tender_detail(request, pk):
     tender = tender_get_for_user(pk=pk, user=request.user)
+    pagecache.expires_by(
+        request, tender.clarification_deadline, tender.bid_deadline, tender.opening_at
+    )
     opening = opening_get_for_user(tender=tender, user=request.user)
     reason = ""
     if tender.status in (Tender.Status.CANCELLED, Tender.Status.FAILED):
@@ -165,6 +172,7 @@ def _display(value):
     return {"is_list": isinstance(value, list), "value": value}
 
 
+@pagecache.public_page("tenders")
 def tender_version_detail(request, pk, number):
     tender = tender_get_for_user(pk=pk, user=request.user)
     versions = {v.number: v for v in tender.versions.filter(number__in=[number - 1, number])}

@@ -576,10 +576,12 @@ def test_pages_render_in_english(client, settings, member):
         assert '<html lang="en">' in response.content.decode()
 
 
-def test_filter_form_is_cached_per_language_and_query(client):
+def test_filter_form_is_cached_per_language_and_query(client, settings):
     """The rendered filter form is reused for the same language and filters: a second
     request saves its two choice queries, and another language or filter renders afresh.
-    (The unfiltered total is cached too, after the first request: one query fewer in all.)"""
+    (The unfiltered total is cached too, after the first request: one query fewer in all.)
+    Signed-in readers get this; the whole-page cache for anonymous ones is off here."""
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 0
     factories.TenderFactory.create_batch(2)
     cold, _ = _get(client, LIST_URL)
     with CaptureQueriesContext(connection) as warm:
@@ -596,10 +598,12 @@ def test_filter_form_is_cached_per_language_and_query(client):
 
 
 def test_unfiltered_total_is_cached_until_the_next_publication(
-    client, django_capture_on_commit_callbacks
+    client, settings, django_capture_on_commit_callbacks
 ):
     """The unfiltered list's total is counted once, then reused, and a publication through
-    tender_publish refreshes it: a new tender is counted and listed at once."""
+    tender_publish refreshes it: a new tender is counted and listed at once. (The whole-page
+    cache is off: this is what signed-in readers get.)"""
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 0
     factories.TenderFactory.create_batch(2)
     cold, _ = _get(client, LIST_URL)
     with CaptureQueriesContext(connection) as warm:
