@@ -1,8 +1,9 @@
 """Who may do what, per object. Every view and service asks here; templates never decide."""
 
 from allauth.mfa.models import Authenticator
+from django.utils import timezone
 
-from marketplace.models import BuyerMembership, OrganisationMembership
+from marketplace.models import BuyerMembership, Delegation, OrganisationMembership, PanelMember
 
 
 def is_staff(user, obj=None) -> bool:
@@ -46,6 +47,36 @@ def is_system(user, obj=None) -> bool:
 def can_manage_tender(user, tender) -> bool:
     """The buyer's officers draft, publish, amend, answer, open and cancel its tenders."""
     return is_buyer_officer(user, tender.buyer_id)
+
+
+def can_run_evaluation(user, tender) -> bool:
+    """The buyer's officers run the evaluation and award; for a 公益创投 round, so may the
+    admins of an operator the buyer delegated the round to (委托组织公益创投大赛), while
+    the delegation is in force."""
+    if can_manage_tender(user, tender):
+        return True
+    if tender.method != "venture" or not (user and user.is_authenticated):
+        return False
+    today = timezone.localdate()
+    return Delegation.objects.filter(
+        buyer_id=tender.buyer_id,
+        scope=Delegation.Scope.VENTURE_ROUND,
+        revoked_at__isnull=True,
+        starts_on__lte=today,
+        expires_on__gte=today,
+        operator__memberships__user=user,
+        operator__memberships__role=OrganisationMembership.Role.ADMIN,
+    ).exists()
+
+
+def is_panel_expert(user, tender) -> bool:
+    """An expert with an active seat on the tender's panel (declared, no conflict)."""
+    return (
+        bool(user and user.is_authenticated)
+        and PanelMember.objects.filter(
+            tender=tender, expert__user=user, status=PanelMember.Status.ACTIVE
+        ).exists()
+    )
 
 
 def can_act_for_bid(user, bid) -> bool:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from marketplace import events, permissions
-from marketplace.models import Bid, Organisation, Tender
+from marketplace.models import Award, Bid, Objection, Organisation, Tender
 from marketplace.services.audit import audit_record
 
 OrgStatus = Organisation.Status
@@ -38,7 +38,10 @@ TENDER_TRANSITIONS = {
     TenderStatus.DRAFT: {TenderStatus.PUBLISHED, TenderStatus.CANCELLED},
     TenderStatus.PUBLISHED: {TenderStatus.CLOSED, TenderStatus.CANCELLED},
     TenderStatus.CLOSED: {TenderStatus.OPENED, TenderStatus.FAILED, TenderStatus.CANCELLED},
-    TenderStatus.OPENED: {TenderStatus.FAILED, TenderStatus.CANCELLED},
+    TenderStatus.OPENED: {TenderStatus.EVALUATING, TenderStatus.FAILED, TenderStatus.CANCELLED},
+    TenderStatus.EVALUATING: {TenderStatus.AWARDED, TenderStatus.FAILED, TenderStatus.CANCELLED},
+    # An upheld objection sends the tender back to evaluation, or cancels it.
+    TenderStatus.AWARDED: {TenderStatus.EVALUATING, TenderStatus.CANCELLED},
     TenderStatus.CANCELLED: set(),
     TenderStatus.FAILED: set(),
 }
@@ -49,9 +52,11 @@ TENDER_PERMISSIONS = {
     TenderStatus.PUBLISHED: permissions.can_manage_tender,
     TenderStatus.CLOSED: permissions.is_system,
     TenderStatus.OPENED: permissions.can_manage_tender,
-    TenderStatus.CANCELLED: permissions.can_manage_tender,
+    TenderStatus.EVALUATING: permissions.can_run_evaluation,
+    TenderStatus.AWARDED: permissions.can_run_evaluation,
+    TenderStatus.CANCELLED: permissions.can_run_evaluation,
     TenderStatus.FAILED: lambda user, tender: (
-        permissions.is_system(user) or permissions.can_manage_tender(user, tender)
+        permissions.is_system(user) or permissions.can_run_evaluation(user, tender)
     ),
 }
 
@@ -70,6 +75,32 @@ BID_PERMISSIONS = {
     BidStatus.REPLACED: permissions.can_act_for_bid,
 }
 
+AwardStatus = Award.Status
+
+# A contract follows a standing award (contracts issue); an upheld objection revokes it.
+AWARD_TRANSITIONS = {AwardStatus.NOTICE: {AwardStatus.REVOKED}, AwardStatus.REVOKED: set()}
+AWARD_PERMISSIONS = {
+    AwardStatus.REVOKED: lambda user, award: permissions.can_run_evaluation(user, award.tender)
+}
+
+ObjectionStatus = Objection.Status
+
+OBJECTION_TRANSITIONS = {
+    ObjectionStatus.OPEN: {ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED},
+    ObjectionStatus.UPHELD: set(),
+    ObjectionStatus.DISMISSED: set(),
+}
+
+
+def _answers_objection(user, objection) -> bool:
+    return permissions.can_run_evaluation(user, objection.tender)
+
+
+OBJECTION_PERMISSIONS = {
+    ObjectionStatus.UPHELD: _answers_objection,
+    ObjectionStatus.DISMISSED: _answers_objection,
+}
+
 WORKFLOWS = {
     Organisation: (
         ORGANISATION_TRANSITIONS,
@@ -78,6 +109,13 @@ WORKFLOWS = {
     ),
     Tender: (TENDER_TRANSITIONS, TENDER_PERMISSIONS, TENDER_REASON_REQUIRED),
     Bid: (BID_TRANSITIONS, BID_PERMISSIONS, set()),
+    Award: (AWARD_TRANSITIONS, AWARD_PERMISSIONS, {AwardStatus.REVOKED}),
+    # The reason of an objection's move is the buyer's answer, published with it.
+    Objection: (
+        OBJECTION_TRANSITIONS,
+        OBJECTION_PERMISSIONS,
+        {ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED},
+    ),
 }
 
 

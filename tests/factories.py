@@ -3,6 +3,7 @@ the migrations, so factories pick existing rows instead of inventing regions."""
 
 import datetime
 import itertools
+from decimal import Decimal
 
 import factory
 from allauth.account.models import EmailAddress
@@ -245,3 +246,84 @@ class ClarificationFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     asked_by = factory.SubFactory(UserFactory)
     question = "服务对象的名单由谁提供？"
+
+
+class PanelMemberFactory(factory.django.DjangoModelFactory):
+    """An active (declared, no conflict) expert on an opened tender's panel, named by the buyer."""
+
+    class Meta:
+        model = models.PanelMember
+
+    tender = factory.SubFactory(
+        TenderFactory,
+        status=models.Tender.Status.EVALUATING,
+        clarification_deadline=factory.LazyFunction(
+            lambda: timezone.now() - datetime.timedelta(days=3)
+        ),
+        bid_deadline=factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=2)),
+    )
+    expert = factory.SubFactory(ExpertFactory)
+    source = models.PanelMember.Source.NAMED
+    status = models.PanelMember.Status.ACTIVE
+    declared_at = factory.LazyFunction(timezone.now)
+    added_by = factory.SubFactory(UserFactory)
+
+
+class ScoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Score
+
+    member = factory.SubFactory(PanelMemberFactory)
+    bid = factory.SubFactory(BidFactory, tender=factory.SelfAttribute("..member.tender"))
+    criterion = factory.LazyAttribute(
+        lambda o: o.member.tender.criteria.filter(is_price=False).first()
+    )
+    points = Decimal("20.00")
+    comment = "方案完整，团队经验丰富。"
+
+
+class AwardFactory(factory.django.DjangoModelFactory):
+    """A standing award whose notice period is running, from a (bare) evaluation report."""
+
+    class Meta:
+        model = models.Award
+
+    bid = factory.SubFactory(
+        BidFactory,
+        tender=factory.SubFactory(
+            TenderFactory,
+            status=models.Tender.Status.AWARDED,
+            clarification_deadline=factory.LazyFunction(
+                lambda: timezone.now() - datetime.timedelta(days=20)
+            ),
+            bid_deadline=factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=19)),
+        ),
+    )
+    tender = factory.SelfAttribute("bid.tender")
+    report = factory.LazyAttribute(
+        lambda o: models.EvaluationReport.objects.create(
+            tender=o.tender,
+            number=o.tender.reports.count() + 1,
+            results={},
+            recommended=o.bid,
+            created_by=o.tender.created_by,
+            confirmed_at=timezone.now(),
+        )
+    )
+    amount = factory.SelfAttribute("bid.amount")
+    rank = 1
+    total_score = Decimal("88.50")
+    recommended = True
+    awarded_by = factory.SelfAttribute("tender.created_by")
+    notice_ends_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+
+
+class ObjectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Objection
+
+    tender = factory.LazyFunction(lambda: AwardFactory().tender)  # an awarded tender
+    bid = factory.SubFactory(BidFactory, tender=factory.SelfAttribute("..tender"))
+    filed_by = factory.SubFactory(UserFactory)
+    grounds = "中标人的服务团队人数不满足招标文件要求。"
+    answer_due_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=9))

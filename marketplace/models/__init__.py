@@ -1,9 +1,20 @@
 from .accounts import Invitation, User
 from .audit import AuditEntry
+from .awards import Award, Objection, ObjectionDocument
 from .bids import Bid, BidDocument, TenderOpening
 from .buyers import Buyer, BuyerMembership, Delegation
 from .catalogue import Category, CommunityListItem, ProhibitedItem, Region
-from .evaluations import Expert
+from .evaluations import (
+    BidScreening,
+    ComplianceFlag,
+    EvaluationReport,
+    Expert,
+    PanelDraw,
+    PanelMember,
+    PresentationSlot,
+    ReportConfirmation,
+    Score,
+)
 from .organisations import Organisation, OrganisationMembership
 from .tenders import (
     Clarification,
@@ -17,20 +28,31 @@ from .tenders import (
 
 __all__ = [
     "AuditEntry",
+    "Award",
     "Bid",
     "BidDocument",
+    "BidScreening",
     "Buyer",
     "BuyerMembership",
     "Category",
     "Clarification",
     "CommunityListItem",
+    "ComplianceFlag",
     "Delegation",
+    "EvaluationReport",
     "Expert",
     "Invitation",
+    "Objection",
+    "ObjectionDocument",
     "Organisation",
     "OrganisationMembership",
+    "PanelDraw",
+    "PanelMember",
+    "PresentationSlot",
     "ProhibitedItem",
     "Region",
+    "ReportConfirmation",
+    "Score",
     "Tender",
     "TenderCriterion",
     "TenderDocument",

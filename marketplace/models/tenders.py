@@ -30,6 +30,8 @@ class Tender(models.Model):
         PUBLISHED = "published", _("投标中")
         CLOSED = "closed", _("投标已截止")
         OPENED = "opened", _("已开标")
+        EVALUATING = "evaluating", _("评审中")
+        AWARDED = "awarded", _("已公告结果")
         CANCELLED = "cancelled", _("已取消")
         FAILED = "failed", _("已流标")
 
@@ -59,6 +61,16 @@ class Tender(models.Model):
         decimal_places=2,
         default_currency="CNY",
         currency_choices=[("CNY", "CNY")],
+    )
+    project_cap = MoneyField(
+        _("单个项目资助上限"),
+        max_digits=14,
+        decimal_places=2,
+        default_currency="CNY",
+        currency_choices=[("CNY", "CNY")],
+        null=True,
+        blank=True,
+        help_text=_("公益创投必填：预算即资助总额，每个项目的申请金额不得超过此上限。"),
     )
     funding_source = models.CharField(_("资金来源"), max_length=200, blank=True)
     assistance_item = models.ForeignKey(
@@ -136,6 +148,12 @@ class Tender(models.Model):
                 violation_error_message=_(
                     "答疑截止时间不得晚于投标截止时间，开标时间不得早于投标截止时间。"
                 ),
+            ),
+            models.CheckConstraint(
+                name="tender_project_cap_within_budget",
+                condition=models.Q(project_cap__isnull=True)
+                | models.Q(project_cap__gt=0, project_cap__lte=models.F("budget")),
+                violation_error_message=_("单个项目资助上限必须大于0且不超过预算金额。"),
             ),
             models.CheckConstraint(
                 name="tender_contract_term",

@@ -181,13 +181,13 @@ _VENTURE_PERIOD = int(env("VENTURE_MIN_PERIOD_DAYS", "15"))
 _VENTURE_BIDS = int(env("VENTURE_MIN_BIDS", "1"))
 # fmt: off
 TENDER_METHOD_RULES = {
-    "open":          {"min_period": ("days", 20),          "min_bids": 3, "panel_min": 5, "named_panel": False, "notice_working_days": _NOTICE},  # noqa: E501
-    "invited":       {"min_period": ("days", 20),          "min_bids": 3, "panel_min": 5, "named_panel": False, "notice_working_days": _NOTICE},  # noqa: E501
-    "negotiation":   {"min_period": ("working_days", 3),   "min_bids": 3, "panel_min": 3, "named_panel": True,  "notice_working_days": _NOTICE},  # noqa: E501
-    "consultation":  {"min_period": ("days", 10),          "min_bids": 3, "panel_min": 3, "named_panel": True,  "notice_working_days": _NOTICE},  # noqa: E501
-    "single_source": {"min_period": ("working_days", 5),   "min_bids": 1, "panel_min": 3, "named_panel": True,  "notice_working_days": _NOTICE},  # noqa: E501
-    "inquiry":       {"min_period": ("working_days", 3),   "min_bids": 3, "panel_min": 3, "named_panel": True,  "notice_working_days": _NOTICE},  # noqa: E501
-    "venture":       {"min_period": ("days", _VENTURE_PERIOD), "min_bids": _VENTURE_BIDS, "panel_min": 5, "named_panel": True, "notice_working_days": _NOTICE},  # noqa: E501
+    "open":          {"min_period": ("days", 20),          "min_bids": 3, "panel_min": 5, "named_panel": False, "notice_working_days": _NOTICE},
+    "invited":       {"min_period": ("days", 20),          "min_bids": 3, "panel_min": 5, "named_panel": False, "notice_working_days": _NOTICE},
+    "negotiation":   {"min_period": ("working_days", 3),   "min_bids": 3, "panel_min": 3, "named_panel": True,  "notice_working_days": _NOTICE},
+    "consultation":  {"min_period": ("days", 10),          "min_bids": 3, "panel_min": 3, "named_panel": True,  "notice_working_days": _NOTICE},
+    "single_source": {"min_period": ("working_days", 5),   "min_bids": 1, "panel_min": 3, "named_panel": True,  "notice_working_days": _NOTICE},
+    "inquiry":       {"min_period": ("working_days", 3),   "min_bids": 3, "panel_min": 3, "named_panel": True,  "notice_working_days": _NOTICE},
+    "venture":       {"min_period": ("days", _VENTURE_PERIOD), "min_bids": _VENTURE_BIDS, "panel_min": 5, "named_panel": True, "notice_working_days": _NOTICE},
 }
 # fmt: on
 # A buyer answers an objection (质疑) within this many working days.

@@ -59,7 +59,7 @@ def test_tables_cover_every_status():
     assert TENDER_TRANSITIONS[TenderStatus.FAILED] == set()
     assert BID_TRANSITIONS[BidStatus.WITHDRAWN] == set()
     assert BID_TRANSITIONS[BidStatus.REPLACED] == set()
-    assert len(TENDER_ALLOWED) == 9
+    assert len(TENDER_ALLOWED) == 15
     assert len(BID_ALLOWED) == 2
 
 

@@ -1,0 +1,52 @@
+"""The arithmetic of an evaluation, on Decimals, with nothing rounded until the total.
+
+- Price score by the lowest-valid-price method: weight × lowest valid price ÷ bid price.
+- An expert panel's score on a criterion is the mean of its experts' points; with five or
+  more experts the single highest and lowest are dropped first.
+- Bids are ranked by total (rounded to two places, as published); ties go to the lower
+  price, then the higher technical (non-price) score.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+DROP_EXTREMES_FROM = 5
+
+
+def price_score(weight, lowest: Decimal, price: Decimal) -> Decimal:
+    """Unrounded price score of a bid at `price` when the lowest valid price is `lowest`."""
+    return Decimal(weight) * lowest / price
+
+
+def panel_mean(points) -> Decimal:
+    """The panel's score from its experts' points (drop highest and lowest from five up)."""
+    values = sorted(Decimal(value) for value in points)
+    if not values:
+        raise ValueError("no points to average")
+    if len(values) >= DROP_EXTREMES_FROM:
+        values = values[1:-1]
+    return sum(values, Decimal(0)) / len(values)
+
+
+def round_total(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Standing:
+    """One bid's place: the key is whatever identifies the bid to the caller."""
+
+    key: object
+    technical: Decimal
+    price: Decimal
+    price_points: Decimal = Decimal(0)
+
+    @property
+    def total(self) -> Decimal:
+        return round_total(self.technical + self.price_points)
+
+
+def rank(standings) -> list[Standing]:
+    """The standings best first: total, then lower price, then higher technical score."""
+    return sorted(standings, key=lambda s: (-s.total, s.price, -s.technical))
