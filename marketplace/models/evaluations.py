@@ -192,6 +192,9 @@ class EvaluationReport(models.Model):
     )
     created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
     confirmed_at = models.DateTimeField(_("全体专家确认时间"), null=True, blank=True)
+    # Set when the report stops counting: withdrawn before confirmation, or the evaluation
+    # was reopened by an upheld objection. The current report is the one without it.
+    superseded_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("评审报告")
@@ -199,6 +202,11 @@ class EvaluationReport(models.Model):
         ordering = ["tender", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["tender", "number"], name="one_report_number"),
+            models.UniqueConstraint(
+                fields=["tender"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="one_current_report",
+            ),
         ]
 
     def __str__(self):
