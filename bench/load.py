@@ -31,6 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SETTINGS = "marketplace.settings.bench"
 HOST = "127.0.0.1"
+# A session cookie (that matches no session) keeps a request out of the anonymous whole-page
+# cache (marketplace/pagecache.py): the "_uncached" pages show what a render costs.
+UNCACHED_COOKIE = "sessionid=bench-uncached"
+CACHED_PAGES = ("tenders", "tenders_city_open", "tender")
 CITY_CODE = "320500"  # 苏州市: the district filter covers all its counties
 WARMUP_REQUESTS = 20
 START_TIMEOUT_SECONDS = 30
@@ -156,14 +160,19 @@ def probe():
     urls["tenders_city_open"] = f"/tenders/?region={city.pk}&status=open&sort=deadline"
     if tender is not None:
         urls["tender"] = tender.get_absolute_url()
+    for name in CACHED_PAGES:
+        if name in urls:
+            urls[f"{name}_uncached"] = urls[name]
     client = Client(HTTP_HOST=HOST)
     pages = {}
     for name, url in urls.items():
-        client.get(url)  # first request fills per-process caches (ContentTypes, templates)
+        cookie = UNCACHED_COOKIE if name.endswith("_uncached") else ""
+        client.get(url, HTTP_COOKIE=cookie)  # fills per-process caches (ContentTypes, templates)
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(url)
+            response = client.get(url, HTTP_COOKIE=cookie)
         pages[name] = {
             "url": url,
+            "cookie": cookie,
             "status": response.status_code,
             "queries": len(queries),
             "bytes": len(response.content),
@@ -225,10 +234,10 @@ def free_port():
         return probe_socket.getsockname()[1]
 
 
-def answers(port, path="/"):
+def answers(port, path="/", cookie=""):
     connection = http.client.HTTPConnection(HOST, port, timeout=2)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
         return connection.getresponse().status < 500
     except OSError:
         return False
@@ -244,13 +253,14 @@ def percentile(sorted_values, fraction):
     return sorted_values[rank - 1]
 
 
-def measure(port, path, requests, concurrency, max_seconds):
+def measure(port, path, requests, concurrency, max_seconds, cookie=""):
     """GET `path` `requests` times from `concurrency` threads, each with its own connection,
     stopping early once `max_seconds` have passed.
 
     http.client reconnects by itself when the server closes the connection (gunicorn's
     sync workers answer with Connection: close), so the cost of a TCP connect is included.
     """
+    headers = {"Cookie": cookie} if cookie else {}
     lock = threading.Lock()
     remaining = [requests]
     latencies, errors = [], [0]
@@ -266,7 +276,7 @@ def measure(port, path, requests, concurrency, max_seconds):
                 remaining[0] -= 1
             started = time.perf_counter()
             try:
-                connection.request("GET", path)
+                connection.request("GET", path, headers=headers)
                 response = connection.getresponse()
                 response.read()
                 ok = response.status == 200
@@ -394,7 +404,7 @@ def main(argv=None):
     with Server(gunicorn, args.port, RESULTS / f"gunicorn-{stamp}.log"):
         for page in pages.values():
             for _ in range(WARMUP_REQUESTS):
-                answers(args.port, page["url"])
+                answers(args.port, page["url"], page["cookie"])
         for number in range(args.rounds):
             # Round n gets its share of the requests; the first rounds take any remainder.
             share = args.requests // args.rounds + (number < args.requests % args.rounds)
@@ -405,6 +415,7 @@ def main(argv=None):
                     share,
                     args.concurrency,
                     args.max_seconds / args.rounds,
+                    page["cookie"],
                 )
                 samples[name].append(sample)
                 print(
