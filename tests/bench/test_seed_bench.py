@@ -7,7 +7,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from marketplace.management.commands._bench import BENCH_SERIALS, bench_rows, bench_tenders
-from marketplace.models import Bid, Buyer, Organisation, Tender, TenderOpening
+from marketplace.management.commands._seed_tenders import OPENED_STATUSES
+from marketplace.models import Award, Bid, Buyer, Organisation, Tender, TenderOpening
 from marketplace.selectors.tenders import method_rules
 from marketplace.validators import validate_credit_code
 from tests import factories
@@ -137,13 +138,32 @@ def test_opened_tenders_have_enough_bids_and_an_opening_failed_ones_too_few():
     for tender in bench_tenders().exclude(status=Tender.Status.DRAFT):
         live = tender.bids.filter(Bid.LIVE).count()
         minimum = method_rules(tender.method)["min_bids"]
-        if tender.status in (Tender.Status.OPENED, Tender.Status.CLOSED):
+        if tender.status in (*OPENED_STATUSES, Tender.Status.CLOSED):
             assert live >= minimum
-        if tender.status == Tender.Status.OPENED:
+        if tender.status in OPENED_STATUSES:
             record = TenderOpening.objects.get(tender=tender).record
             assert len(record) == tender.bids.count()
         if tender.status == Tender.Status.FAILED:
             assert live < minimum
+
+
+def test_awarded_tenders_have_one_award_to_their_lowest_bid_after_the_deadline():
+    """Every awarded bench tender has a confirmed report and one award: its lowest bid, at
+    that bid's price, published between the deadline and now with a 7-day notice period; no
+    other tender has an award."""
+    seed(tenders=200, bids=600)
+
+    awarded = bench_tenders().filter(status=Tender.Status.AWARDED)
+    assert awarded.exists()
+    assert Award.objects.exclude(tender__in=awarded).count() == 0
+    now = timezone.now()
+    for tender in awarded.prefetch_related("awards__report", "bids"):
+        (award,) = tender.awards.all()
+        lowest = min(bid.amount for bid in tender.bids.all())
+        assert award.amount == award.bid.amount == lowest
+        assert award.report.recommended_id == award.bid_id and award.report.confirmed_at
+        assert tender.bid_deadline < award.published_at < now
+        assert (award.notice_ends_at - award.published_at).days == 7
 
 
 def test_seed_tenders_tops_up_and_reset_removes_them():

@@ -20,8 +20,10 @@ from marketplace.management.commands._bench import (
     weighted_choice,
 )
 from marketplace.models import (
+    Award,
     Bid,
     Buyer,
+    EvaluationReport,
     Organisation,
     Tender,
     TenderOpening,
@@ -29,16 +31,21 @@ from marketplace.models import (
 )
 from marketplace.selectors.tenders import method_rules
 
-# Tenders: most have ended (opened, failed, cancelled) as on a platform that has run for
+# Tenders: most have ended (awarded, failed, cancelled) as on a platform that has run for
 # years; a quarter take bids now. Drafts are never public, but the list query must skip them.
 TENDER_STATUS_WEIGHTS = {
     Tender.Status.DRAFT: 4,
     Tender.Status.PUBLISHED: 25,
     Tender.Status.CLOSED: 4,
-    Tender.Status.OPENED: 47,
+    Tender.Status.OPENED: 10,
+    Tender.Status.EVALUATING: 3,
+    Tender.Status.AWARDED: 34,
     Tender.Status.CANCELLED: 6,
     Tender.Status.FAILED: 14,
 }
+# Statuses whose bids have been opened (an opening record) and that had at least the
+# method's minimum of bids.
+OPENED_STATUSES = (Tender.Status.OPENED, Tender.Status.EVALUATING, Tender.Status.AWARDED)
 TENDER_METHOD_WEIGHTS = {
     Tender.Method.OPEN: 35,
     Tender.Method.CONSULTATION: 20,
@@ -54,6 +61,8 @@ BID_SHARE = {
     Tender.Status.PUBLISHED: (1.5, 8),
     Tender.Status.CLOSED: (2.0, 10),
     Tender.Status.OPENED: (2.5, 12),
+    Tender.Status.EVALUATING: (2.5, 12),
+    Tender.Status.AWARDED: (2.5, 12),
     Tender.Status.CANCELLED: (0.4, 4),
     Tender.Status.FAILED: (0.0, 0),
 }
@@ -175,7 +184,7 @@ class TenderSeeding:
             if count:
                 bids = self._bids(tender, count, rng, organisation_ids, user, now)
                 batch.extend(bids)
-                if tender[1] == Tender.Status.OPENED:
+                if tender[1] in OPENED_STATUSES:
                     openings.append((tender, bids))
             if len(batch) >= batch_size or (tender is candidates[-1] and batch):
                 with transaction.atomic():
@@ -184,6 +193,12 @@ class TenderSeeding:
                     TenderOpening.objects.bulk_create(
                         self._opening(opened, its_bids, organisations, user)
                         for opened, its_bids in openings
+                    )
+                    self._awards(
+                        [(t, b) for t, b in openings if t[1] == Tender.Status.AWARDED],
+                        user,
+                        rng,
+                        now,
                     )
                 done += len(batch)
                 progress.update(done)
@@ -203,7 +218,7 @@ class TenderSeeding:
             if status == Tender.Status.FAILED:
                 low, high = 0, minimum - 1
                 weight = 0.3 * (minimum > 1)
-            elif status in (Tender.Status.OPENED, Tender.Status.CLOSED):
+            elif status in (*OPENED_STATUSES, Tender.Status.CLOSED):
                 low, high = minimum, max(most, minimum)
             else:
                 low, high = 0, most
@@ -281,3 +296,43 @@ class TenderSeeding:
             for bid in sorted(bids, key=lambda bid: bid.submitted_at)
         ]
         return TenderOpening(tender_id=pk, opened_by_id=user.pk, opened_at=deadline, record=record)
+
+    def _awards(self, awarded, user, rng, now):
+        """Each awarded tender's report and award: the lowest bid wins at its price, the
+        notice (公示) published within 20 days of the deadline (and before now), for 7 days."""
+        if not awarded:
+            return
+        winners = [
+            (tender, min(bids, key=lambda bid: bid.amount.amount)) for tender, bids in awarded
+        ]
+        published = {}
+        for tender, _bid in winners:
+            gap = min(datetime.timedelta(days=20), now - tender[5])
+            published[tender[0]] = tender[5] + gap * rng.uniform(0.2, 0.9)
+        reports = EvaluationReport.objects.bulk_create(
+            EvaluationReport(
+                tender_id=tender[0],
+                number=1,
+                results={},
+                recommended_id=bid.pk,
+                created_by_id=user.pk,
+                created_at=published[tender[0]],
+                confirmed_at=published[tender[0]],
+            )
+            for tender, bid in winners
+        )
+        Award.objects.bulk_create(
+            Award(
+                tender_id=tender[0],
+                bid_id=bid.pk,
+                report_id=report.pk,
+                amount=bid.amount,
+                rank=1,
+                total_score=Decimal(rng.randint(7000, 9800)) / 100,
+                recommended=True,
+                awarded_by_id=user.pk,
+                published_at=published[tender[0]],
+                notice_ends_at=published[tender[0]] + datetime.timedelta(days=7),
+            )
+            for (tender, bid), report in zip(winners, reports, strict=True)
+        )

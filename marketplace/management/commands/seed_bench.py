@@ -31,9 +31,11 @@ from marketplace.management.commands._bench import (
 )
 from marketplace.management.commands._seed_tenders import TenderSeeding
 from marketplace.models import (
+    Award,
     Bid,
     Buyer,
     Category,
+    EvaluationReport,
     Organisation,
     Region,
     Tender,
@@ -140,6 +142,8 @@ class Command(TenderSeeding, BaseCommand):
         tender_ids = list(bench_tenders().values_list("pk", flat=True))
         for start in range(0, len(tender_ids), 5_000):
             chunk = tender_ids[start : start + 5_000]
+            Award.objects.filter(tender_id__in=chunk).delete()
+            EvaluationReport.objects.filter(tender_id__in=chunk).delete()
             TenderOpening.objects.filter(tender_id__in=chunk).delete()
             Bid.objects.filter(tender_id__in=chunk).delete()
             Tender.objects.filter(pk__in=chunk).delete()
