@@ -34,7 +34,7 @@ HOST = "127.0.0.1"
 # A session cookie (that matches no session) keeps a request out of the anonymous whole-page
 # cache (marketplace/pagecache.py): the "_uncached" pages show what a render costs.
 UNCACHED_COOKIE = "sessionid=bench-uncached"
-CACHED_PAGES = ("tenders", "tenders_city_open", "tender")
+CACHED_PAGES = ("tenders", "tenders_city_open", "tender", "awards")
 CITY_CODE = "320500"  # 苏州市: the district filter covers all its counties
 WARMUP_REQUESTS = 20
 START_TIMEOUT_SECONDS = 30
@@ -160,6 +160,7 @@ def probe():
     urls["tenders_city_open"] = f"/tenders/?region={city.pk}&status=open&sort=deadline"
     if tender is not None:
         urls["tender"] = tender.get_absolute_url()
+    urls["awards"] = "/awards/"
     for name in CACHED_PAGES:
         if name in urls:
             urls[f"{name}_uncached"] = urls[name]

@@ -198,6 +198,7 @@ class _TenderLoader:
             category=self.categories[entry["category"]],
             region=self.regions[entry["region"]],
             budget=Money(Decimal(entry["budget"]), "CNY"),
+            project_cap=Money(Decimal(entry["cap"]), "CNY") if "cap" in entry else None,
             funding_source=entry.get("funding_source", ""),
             assistance_item=self.items[entry["assistance_item"]]
             if "assistance_item" in entry

@@ -5,12 +5,13 @@ carries a bid's content: before the opening that would break the seal.
 """
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from marketplace import events, tasks
 from marketplace.models import Clarification, Organisation, OrganisationMembership, Tender
+from marketplace.selectors.awards import tender_bidder_emails, tender_officer_emails
 from marketplace.selectors.tenders import tender_recipient_emails
 
 ORGANISATION_SUBJECTS = {
@@ -86,6 +87,58 @@ def clarification_answered(sender, instance, **kwargs):
             "answer": instance.answer,
         }
         _tell_interested(instance.tender, subject, body)
+
+
+# Award and objections (called by services/awards.py after commit).
+
+
+def _send(recipients, subject, body, link):
+    recipients = sorted(set(recipients))
+    if recipients:
+        body += "\n\n" + _("查看公告：%(url)s") % {"url": settings.SITE_URL + link}
+        tasks.send_email.enqueue(subject=subject, body=body, to=recipients)
+
+
+def awards_published(tender, awards):
+    """Tell every bidder the award result: winner(s), amount, and the notice period's end."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("项目“%(title)s”公告中标（成交）结果") % {"title": tender.title}
+        lines = [
+            _("%(name)s：%(amount)s") % {"name": a.bid.organisation.name, "amount": a.amount}
+            for a in awards
+        ]
+        ends = timezone.localtime(awards[0].notice_ends_at).strftime("%Y-%m-%d %H:%M")
+        lines.append(_("公示期至 %(ends)s，期间投标人可提出质疑。") % {"ends": ends})
+        _send(tender_bidder_emails(tender), subject, "\n".join(lines), awards[0].get_absolute_url())
+
+
+def objection_filed(objection):
+    """Tell the buyer's officers and every bidder that an objection was filed (no grounds)."""
+    tender = objection.tender
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("项目“%(title)s”的中标（成交）结果收到质疑") % {"title": tender.title}
+        due = timezone.localtime(objection.answer_due_at).strftime("%Y-%m-%d %H:%M")
+        body = _("采购人须在 %(due)s 前答复。质疑处理完毕前不得签订合同。") % {"due": due}
+        _send(
+            tender_officer_emails(tender) + tender_bidder_emails(tender),
+            subject,
+            body,
+            tender.get_absolute_url() + "#award",
+        )
+
+
+def objection_answered(objection):
+    """Tell every bidder the answer to an objection and what follows from it."""
+    tender = objection.tender
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("项目“%(title)s”的质疑已答复：%(status)s") % {
+            "title": tender.title,
+            "status": objection.get_status_display(),
+        }
+        body = _("答复：%(answer)s") % {"answer": objection.answer}
+        if objection.outcome:
+            body += "\n" + _("处理结果：%(outcome)s") % {"outcome": objection.get_outcome_display()}
+        _send(tender_bidder_emails(tender), subject, body, tender.get_absolute_url() + "#award")
 
 
 def connect():

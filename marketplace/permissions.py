@@ -49,24 +49,28 @@ def can_manage_tender(user, tender) -> bool:
     return is_buyer_officer(user, tender.buyer_id)
 
 
-def can_run_evaluation(user, tender) -> bool:
-    """The buyer's officers run the evaluation and award; for a 公益创投 round, so may the
-    admins of an operator the buyer delegated the round to (委托组织公益创投大赛), while
-    the delegation is in force."""
-    if can_manage_tender(user, tender):
-        return True
-    if tender.method != "venture" or not (user and user.is_authenticated):
-        return False
+def venture_round_delegations(user):
+    """Delegations in force today that let `user`, as an admin of the operator, run the
+    buyer's 公益创投 rounds (委托组织公益创投大赛)."""
     today = timezone.localdate()
     return Delegation.objects.filter(
-        buyer_id=tender.buyer_id,
         scope=Delegation.Scope.VENTURE_ROUND,
         revoked_at__isnull=True,
         starts_on__lte=today,
         expires_on__gte=today,
         operator__memberships__user=user,
         operator__memberships__role=OrganisationMembership.Role.ADMIN,
-    ).exists()
+    )
+
+
+def can_run_evaluation(user, tender) -> bool:
+    """The buyer's officers run the evaluation and award; for a 公益创投 round, so may the
+    admins of an operator the buyer delegated the round to, while the delegation is in force."""
+    if can_manage_tender(user, tender):
+        return True
+    if tender.method != "venture" or not (user and user.is_authenticated):
+        return False
+    return venture_round_delegations(user).filter(buyer_id=tender.buyer_id).exists()
 
 
 def is_panel_expert(user, tender) -> bool:

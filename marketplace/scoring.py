@@ -50,3 +50,33 @@ class Standing:
 def rank(standings) -> list[Standing]:
     """The standings best first: total, then lower price, then higher technical score."""
     return sorted(standings, key=lambda s: (-s.total, s.price, -s.technical))
+
+
+def allocate_funding(ranked, pool: Decimal, overrides=None):
+    """Fund 公益创投 proposals in rank order while the pool lasts.
+
+    `ranked` is a list of (key, requested) best first; `overrides` maps a key to a lower
+    amount the buyer decided to fund instead (the caller records the reason). A proposal
+    whose amount does not fit in what is left is skipped and the next one that fits is
+    funded. Returns (funded [(key, amount)], skipped [key], remaining pool), all Decimals.
+    """
+    overrides = overrides or {}
+    ranked = list(ranked)
+    unknown = set(overrides) - {key for key, _requested in ranked}
+    if unknown:
+        raise ValueError(f"overrides for proposals not ranked: {sorted(map(repr, unknown))}")
+    remaining = Decimal(pool)
+    if remaining < 0:
+        raise ValueError("the pool cannot be negative")
+    funded, skipped = [], []
+    for key, requested in ranked:
+        requested = Decimal(requested)
+        amount = Decimal(overrides[key]) if key in overrides else requested
+        if amount <= 0 or amount > requested:
+            raise ValueError(f"{key!r}: a funded amount must be > 0 and at most the request")
+        if amount <= remaining:
+            funded.append((key, amount))
+            remaining -= amount
+        else:
+            skipped.append(key)
+    return funded, skipped, remaining

@@ -9,13 +9,17 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from marketplace.views import (
     accounts,
+    awards,
     bids,
     buyer_tenders,
     buyers,
     catalogue,
+    evaluations,
     files,
     organisations,
+    panels,
     tenders,
+    venture,
 )
 
 urlpatterns = [
@@ -111,6 +115,58 @@ urlpatterns = [
     path(
         "files/bid-documents/<int:pk>/", files.bid_document_download, name="bid_document_download"
     ),
+    path("buyer/tenders/<int:pk>/award/", awards.award_create, name="award_create"),
+    path("awards/", awards.award_list, name="award_list"),
+    path("tenders/<int:pk>/objections/new/", awards.objection_file_view, name="objection_file"),
+    path("buyer/objections/", awards.objection_inbox, name="objection_inbox"),
+    path(
+        "buyer/objections/<int:pk>/answer/", awards.objection_answer_view, name="objection_answer"
+    ),
+    path(
+        "files/objection-documents/<int:pk>/",
+        files.objection_document_download,
+        name="objection_document_download",
+    ),
+    path("experts/", panels.expert_home, name="expert_home"),
+    path("experts/seats/<int:pk>/", panels.expert_seat, name="expert_seat"),
+    path("experts/seats/<int:pk>/declare/", panels.expert_declare, name="expert_declare"),
+    path("buyer/tenders/<int:pk>/panel/", panels.panel_manage, name="panel_manage"),
+    path("buyer/tenders/<int:pk>/panel/draw/", panels.panel_draw_view, name="panel_draw"),
+    path("buyer/tenders/<int:pk>/panel/name/", panels.panel_name_view, name="panel_name"),
+    path(
+        "experts/seats/<int:pk>/bids/<int:bid_pk>/",
+        evaluations.expert_score,
+        name="expert_score",
+    ),
+    path(
+        "experts/seats/<int:pk>/report/confirm/",
+        evaluations.expert_report_confirm,
+        name="expert_report_confirm",
+    ),
+    path(
+        "buyer/tenders/<int:pk>/evaluation/",
+        evaluations.evaluation_dashboard,
+        name="evaluation_dashboard",
+    ),
+    path(
+        "buyer/tenders/<int:pk>/evaluation/report/",
+        evaluations.evaluation_report_create,
+        name="evaluation_report_create",
+    ),
+    path(
+        "buyer/tenders/<int:pk>/evaluation/report/withdraw/",
+        evaluations.evaluation_report_withdraw,
+        name="evaluation_report_withdraw",
+    ),
+    path(
+        "tenders/<int:pk>/reports/<int:number>/",
+        evaluations.evaluation_report,
+        name="evaluation_report",
+    ),
+    path("rounds/<int:pk>/", venture.round_manage, name="round_manage"),
+    path("rounds/<int:pk>/screen/<int:bid_pk>/", venture.round_screen, name="round_screen"),
+    path("rounds/<int:pk>/schedule/", venture.round_schedule, name="round_schedule"),
+    path("rounds/<int:pk>/fund/", venture.round_fund, name="round_fund"),
     path("catalogue/", catalogue.catalogue_list, name="catalogue_list"),
     path("lists/", catalogue.communitylist_index, name="communitylist_index"),
     path("lists/<str:region_code>/", catalogue.communitylist_detail, name="communitylist_detail"),

@@ -13,7 +13,8 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permissions import register_permission_policy
 
 from marketplace.forms.admin import BuyerForm, OrganisationOfficialDataForm
-from marketplace.models import Buyer, CommunityListItem, Organisation, ProhibitedItem
+from marketplace.forms.panels import ExpertAdminForm
+from marketplace.models import Buyer, CommunityListItem, Expert, Organisation, ProhibitedItem
 from marketplace.views.admin.buyers import (
     BuyerCreateView,
     BuyerEditView,
@@ -29,6 +30,7 @@ from marketplace.views.admin.catalogue import (
     ProhibitedItemEditView,
 )
 from marketplace.views.admin.common import StaffOnlyPermissionPolicy
+from marketplace.views.admin.experts import ExpertCreateView, ExpertEditView, ExpertIndexView
 from marketplace.views.admin.organisations import (
     ORGANISATION_ACTIONS,
     OrganisationIndexView,
@@ -53,6 +55,10 @@ register_permission_policy(
 )
 register_permission_policy(
     ProhibitedItem, StaffOnlyPermissionPolicy(ProhibitedItem, actions={"add", "change", "view"})
+)
+# No delete: an expert who sat on panels stays on record; staff take them out of the pool.
+register_permission_policy(
+    Expert, StaffOnlyPermissionPolicy(Expert, actions={"add", "change", "view"})
 )
 
 
@@ -204,11 +210,38 @@ class ProhibitedItemViewSet(StaffViewSet):
     inspect_view_fields = form_fields
 
 
+class ExpertViewSet(StaffViewSet):
+    model = Expert
+    name = "experts"
+    icon = "user"
+    menu_label = _("专家库")
+    inspect_view_enabled = False
+    index_view_class = ExpertIndexView
+    add_view_class = ExpertCreateView
+    edit_view_class = ExpertEditView
+    list_display = ["user", "title", "employer", "is_active"]
+    list_filter = ["is_active", "categories", "regions"]
+    search_fields = ["user__name", "user__email", "employer"]
+
+    def get_edit_handler(self):
+        # Expert.panels is the reverse relation to its panel seats, not Wagtail panels.
+        return None
+
+    def get_form_class(self, for_update=False):
+        return ExpertAdminForm
+
+
 class MarketplaceViewSetGroup(ModelViewSetGroup):
     menu_label = _("政社通")
     menu_icon = "clipboard-list"
     menu_order = 150
-    items = (OrganisationViewSet, BuyerViewSet, CommunityListItemViewSet, ProhibitedItemViewSet)
+    items = (
+        OrganisationViewSet,
+        BuyerViewSet,
+        ExpertViewSet,
+        CommunityListItemViewSet,
+        ProhibitedItemViewSet,
+    )
 
 
 @hooks.register("register_admin_viewset")

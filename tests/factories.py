@@ -327,3 +327,30 @@ class ObjectionFactory(factory.django.DjangoModelFactory):
     filed_by = factory.SubFactory(UserFactory)
     grounds = "中标人的服务团队人数不满足招标文件要求。"
     answer_due_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=9))
+
+
+def venture_round(
+    *, status=models.Tender.Status.OPENED, budget="4000000.00", cap="200000.00", **fields
+):
+    """An opened 公益创投 round (bids read out), its deadline two days past."""
+    now, day = timezone.now(), datetime.timedelta(days=1)
+    tender = TenderFactory(
+        method=models.Tender.Method.VENTURE,
+        budget=Money(budget, "CNY"),
+        project_cap=Money(cap, "CNY"),
+        status=status,
+        clarification_deadline=now - 3 * day,
+        bid_deadline=now - 2 * day,
+        opening_at=now - 2 * day,
+        **fields,
+    )
+    models.TenderOpening.objects.create(
+        tender=tender, opened_by=tender.created_by, opened_at=now - 2 * day, record=[]
+    )
+    return tender
+
+
+def venture_proposal(tender, amount="150000.00", **fields):
+    """A live proposal of a 公益创投 round, submitted an hour before its deadline."""
+    fields.setdefault("submitted_at", tender.bid_deadline - datetime.timedelta(hours=1))
+    return BidFactory(tender=tender, amount=Money(amount, "CNY"), **fields)

@@ -1023,6 +1023,39 @@ ORGANISATIONS = [
     },
 ]
 
+# Community organisations registered with the 苏州市民政局 that answered the city's 公益创投
+# call (demo_evaluations.ROUND): one proposal each. Serials 601 onwards.
+_ROUND_THEMES = [
+    ("为老", "01", "助老"), ("青少年", "03", "青苗"), ("社区营造", "06", "邻里"),
+    ("助残", "02", "同行"), ("社工", "07", "心桥"), ("救助", "05", "暖心"),
+]  # fmt: skip
+_ROUND_PLACES = ["金阊", "沧浪", "平江", "吴门", "枫桥"]
+ORGANISATIONS += [
+    {
+        "name": f"苏州市{place}{mark}{theme}公益服务社",
+        "type": "service_institution",
+        "authority": "320500",
+        "serial": 601 + number,
+        "registered_on": D(2016 + number % 8, 1 + number % 12, 1 + number % 27),
+        "districts": ["320500"],
+        "categories": ["08", code],
+        "address": f"苏州市姑苏区{place}路{10 + number}号",
+        "contact": (f"{place}{mark}", f"0512-6560{number:04d}", f"round{number + 1:02d}@example.cn"),
+        "description": f"立足{place}片区，开展{theme}类社区公益服务，参加苏州市公益创投大赛。",
+        "rating": (3, D(2023, 6, 1)) if number % 3 == 0 else None,
+        "status": "verified",
+    }
+    for number, ((theme, code, mark), place) in enumerate(
+        (t, p) for p in _ROUND_PLACES for t in _ROUND_THEMES
+    )
+][:28]  # fmt: skip
+
+# Their proposals: requested amounts of 100,000–200,000 yuan, about 4.2 million in all.
+ROUND_PROPOSALS = [
+    (entry["name"], f"{100000 + (number * 37 % 11) * 10000}.00")
+    for number, entry in enumerate(ORGANISATIONS[-28:])
+]
+
 # Platform staff: verifies organisations, edits the CMS (Wagtail admin).
 STAFF = {"email": "staff@example.cn", "name": "周敏"}
 
@@ -1046,7 +1079,7 @@ EXPERT = {
     "name": "刘卫东",
     "title": "教授",
     "employer": "苏州大学社会学院",
-    "categories": ["01", "03", "07", "08"],
+    "categories": ["01", "03", "06", "07", "08"],
     "regions": ["320500", "320508", "320585"],
 }
 

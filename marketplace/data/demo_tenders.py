@@ -13,7 +13,11 @@ the working-day calendar only knows the years `chinesecalendar` has been told ab
 `state` is where the tender ends up: draft, open (published, bidding), amended (published,
 version 2), closed (bidding over, not yet opened), opened (with an opening record),
 cancelled (with a reason) or failed (流标: fewer valid bids than the method requires).
+公益创投 rounds give the cap per project (`cap`); their budget is the funding pool. What
+happens to the opened tenders afterwards (evaluation, award) is in demo_evaluations.py.
 """
+
+from marketplace.data import demo
 
 # Officers of the buyers that put out tenders, besides the two in demo.BUYER_OFFICERS.
 OFFICERS = [
@@ -229,6 +233,7 @@ TENDERS = [
         "region": "320585",
         "budget": "600000.00",
         "method": "venture",
+        "cap": "100000.00",
         "months": 12,
         "state": "open",
         "days": 26,
@@ -256,6 +261,7 @@ TENDERS = [
         "region": "320585",
         "budget": "400000.00",
         "method": "venture",
+        "cap": "80000.00",
         "months": 12,
         "state": "open",
         "days": 26,
@@ -271,6 +277,7 @@ TENDERS = [
         "region": "320585",
         "budget": "200000.00",
         "method": "venture",
+        "cap": "50000.00",
         "months": 10,
         "state": "failed",
         "days": -30,
@@ -725,6 +732,7 @@ TENDERS = [
         "region": "320508",
         "budget": "800000.00",
         "method": "venture",
+        "cap": "100000.00",
         "months": 12,
         "state": "draft",
         "days": 40,
@@ -817,6 +825,7 @@ TENDERS = [
         "region": "320508001",
         "budget": "150000.00",
         "method": "venture",
+        "cap": "50000.00",
         "months": 8,
         "state": "opened",
         "days": -35,
@@ -942,18 +951,19 @@ TENDERS = [
     {
         "buyer": "苏州市民政局",
         "title": "2026年苏州市公益创投大赛项目征集",
-        "description": "征集全市青少年发展、社区营造和为老服务类公益项目，单个项目资助不超过"
-        "15万元。",
+        "description": "市级公益创投大赛，资助总额400万元，征集全市为老服务、青少年发展、社区营造、"
+        "助残和社会救助类公益项目，单个项目资助不超过20万元。",
         "category": "08",
         "region": "320500",
-        "budget": "1500000.00",
+        "budget": "4000000.00",
         "method": "venture",
+        "cap": "200000.00",
         "months": 12,
         "state": "opened",
         "days": -60,
         "criteria": "venture",
         "milestones": "venture",
-        "bids": [("苏州市青少年发展基金会", "150000.00")],
+        "bids": [("苏州市青少年发展基金会", "150000.00"), *demo.ROUND_PROPOSALS],
     },
     # 南京市鼓楼区民政局 --------------------------------------------------------------------
     {
@@ -1084,6 +1094,7 @@ TENDERS = [
         "region": "320106002",
         "budget": "150000.00",
         "method": "venture",
+        "cap": "30000.00",
         "months": 8,
         "state": "open",
         "days": 20,
@@ -1317,6 +1328,7 @@ TENDERS = [
         "region": "320613",
         "budget": "500000.00",
         "method": "venture",
+        "cap": "100000.00",
         "months": 12,
         "state": "open",
         "days": 19,

@@ -47,7 +47,12 @@ class BidForm(forms.Form):
         super().__init__(*args, **kwargs)
         amount = self.fields["amount"]
         amount.label = _("申请资助金额") if tender.is_venture else _("投标报价")
-        amount.help_text = _("单位：元，最多两位小数，不得超过项目预算。")
+        if tender.is_venture and tender.project_cap is not None:
+            amount.help_text = _("单位：元，最多两位小数，不得超过单个项目资助上限 %(cap)s。") % {
+                "cap": tender.project_cap
+            }
+        else:
+            amount.help_text = _("单位：元，最多两位小数，不得超过项目预算。")
         use_amount_widget(amount)
         types = sorted(settings.DOCUMENT_TYPES)
         documents = self.fields["documents"]

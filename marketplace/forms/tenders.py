@@ -62,6 +62,16 @@ class TenderForm(forms.ModelForm):
         currency_choices=[("CNY", _("人民币（元）"))],
         default_currency="CNY",
     )
+    # Required for 公益创投 and refused otherwise: the service says so, on this field.
+    project_cap = MoneyField(
+        label=_("单个项目资助上限"),
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        currency_choices=[("CNY", _("人民币（元）"))],
+        default_currency="CNY",
+        help_text=_("仅公益创投填写：预算即资助总额，每个项目的申请金额不得超过此上限。"),
+    )
     assistance_item = AssistanceItemChoiceField(
         label=_("对应协助政府工作事项"),
         queryset=CommunityListItem.objects.none(),
@@ -103,6 +113,7 @@ class TenderForm(forms.ModelForm):
             "category",
             "region",
             "budget",
+            "project_cap",
             "funding_source",
             "assistance_item",
             "method",
@@ -123,6 +134,7 @@ class TenderForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         use_amount_widget(self.fields["budget"])
+        use_amount_widget(self.fields["project_cap"])
         self.fields["region"].queryset = region_list_for_filters()
         self.fields["assistance_item"].queryset = CommunityListItem.objects.filter(
             kind=CommunityListItem.Kind.ASSISTANCE

@@ -15,6 +15,8 @@ from marketplace.models import (
     BidDocument,
     BuyerMembership,
     OrganisationMembership,
+    PanelMember,
+    Tender,
     TenderOpening,
 )
 
@@ -24,15 +26,26 @@ def _visible_bid_q(user) -> Q:
         return Q(pk__in=[])
     own = OrganisationMembership.objects.filter(user=user).values("organisation_id")
     buying = BuyerMembership.objects.filter(user=user).values("buyer_id")
-    return Q(organisation_id__in=own) | Q(
-        Bid.LIVE, tender__buyer_id__in=buying, tender__opening__isnull=False
+    # An active panel expert (declared, no conflict) reads the live bids of that tender once
+    # it has been opened; pending and recused experts read nothing.
+    seated = PanelMember.objects.filter(
+        Q(tender__opening__isnull=False)
+        | Q(tender__status__in=[Tender.Status.EVALUATING, Tender.Status.AWARDED]),
+        expert__user=user,
+        status=PanelMember.Status.ACTIVE,
+    ).values("tender_id")
+    return (
+        Q(organisation_id__in=own)
+        | Q(Bid.LIVE, tender__buyer_id__in=buying, tender__opening__isnull=False)
+        | Q(Bid.LIVE, tender_id__in=seated)
     )
 
 
 def bid_list_for_user(user, *, tender=None):
     """The bids `user` may read: their organisations' own bids (any status, any time), and
-    the live bids of their buyer's tenders once those have been opened. Nobody else: not
-    staff, not other bidders, not the public."""
+    the live bids of their buyer's tenders once those have been opened, and those of the
+    tenders on whose panel they sit as active experts, once opened. Nobody else: not staff,
+    not other bidders, not the public."""
     bids = Bid.objects.filter(_visible_bid_q(user))
     if tender is not None:
         bids = bids.filter(tender=tender)

@@ -4,8 +4,18 @@ progress, in a fixed number of queries whatever the number of bids and experts."
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from marketplace import scoring
-from marketplace.models import Bid, ComplianceFlag, PanelMember, Score, Tender
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from marketplace import permissions, scoring
+from marketplace.models import (
+    Bid,
+    ComplianceFlag,
+    EvaluationReport,
+    PanelMember,
+    Score,
+    Tender,
+)
 
 
 @dataclass
@@ -115,3 +125,68 @@ def evaluation_results(tender: Tender) -> EvaluationResults:
         progress={pk: tuple(counts) for pk, counts in progress.items()},
         complete=complete,
     )
+
+
+# --- H2 scoring pages: who may open which evaluation page (404 for everyone else) ---
+
+
+def seat_get_for_expert(*, pk, user) -> PanelMember:
+    """The user's own active seat on a panel, with its tender; 404 for anyone else's seat,
+    a pending or recused one, or a seat on a tender that is not (or no longer) evaluated."""
+    if not (user and user.is_authenticated):
+        raise Http404
+    try:
+        return PanelMember.objects.select_related("tender", "expert__user").get(
+            pk=pk,
+            expert__user=user,
+            status=PanelMember.Status.ACTIVE,
+            tender__status__in=[Tender.Status.EVALUATING, Tender.Status.AWARDED],
+        )
+    except PanelMember.DoesNotExist as error:
+        raise Http404 from error
+
+
+def tender_get_for_evaluation(*, pk, user) -> Tender:
+    """A tender for the buyer-side evaluation pages (panel, dashboard, award, round); 404
+    unless `user` runs its evaluation (the buyer's officers; a delegated 公益创投 operator)."""
+    tender = get_object_or_404(
+        Tender.objects.select_related("buyer", "category", "region", "opening"), pk=pk
+    )
+    if not permissions.can_run_evaluation(user, tender):
+        raise Http404
+    return tender
+
+
+def report_current(tender):
+    """The tender's current evaluation report (not superseded), or None."""
+    return EvaluationReport.objects.filter(tender=tender, superseded_at__isnull=True).first()
+
+
+def report_get_for_user(*, pk, number, user):
+    """A numbered report of tender `pk` for whoever may read it: those who run the
+    evaluation, the tender's active experts, and the experts who confirmed that report.
+    404 for everyone else."""
+    try:
+        report = EvaluationReport.objects.select_related("tender__buyer", "recommended").get(
+            tender_id=pk, number=number
+        )
+    except EvaluationReport.DoesNotExist as error:
+        raise Http404 from error
+    if not (user and user.is_authenticated):
+        raise Http404
+    if permissions.can_run_evaluation(user, report.tender):
+        return report
+    if permissions.is_panel_expert(user, report.tender):
+        return report
+    if report.confirmations.filter(member__expert__user=user).exists():
+        return report
+    raise Http404
+
+
+def report_rows(report: EvaluationReport) -> dict[int, dict]:
+    """The frozen results of a report, by bid id: {"valid", "rank", "total", …} per bid.
+
+    The award reads the report H2's report_create froze (results["bids"]), not the live
+    scores: what the panel confirmed is what the award follows."""
+    results = report.results or {}
+    return {int(row["bid"]): row for row in results.get("bids", []) if row.get("bid")}

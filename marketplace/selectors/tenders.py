@@ -31,6 +31,7 @@ REQUIREMENT_FIELDS = {
     "category",
     "region",
     "budget",
+    "project_cap",
     "funding_source",
     "assistance_item",
     "min_rating_level",
@@ -63,6 +64,12 @@ def tender_snapshot(tender) -> dict:
             "category": f"{tender.category.code} {tender.category.name}",
             "region": tender.region.name,
             "budget": f"{tender.budget.amount:.2f} {tender.budget.currency}",
+            # 公益创投 only: other methods have no cap, and their notices no such line.
+            **(
+                {"project_cap": f"{tender.project_cap.amount:.2f} {tender.project_cap.currency}"}
+                if tender.project_cap is not None
+                else {}
+            ),
             "funding_source": tender.funding_source,
             "assistance_item": str(tender.assistance_item or ""),
             "method": tender.get_method_display(),

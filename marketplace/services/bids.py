@@ -37,6 +37,14 @@ def _check_amount(amount, tender):
         raise ValidationError({"amount": _("%(label)s必须大于0。") % {"label": label}})
     if value != value.quantize(Decimal("0.01")):
         raise ValidationError({"amount": _("%(label)s最多保留两位小数（分）。") % {"label": label}})
+    if tender.is_venture and tender.project_cap is not None and amount > tender.project_cap:
+        raise ValidationError(
+            {
+                "amount": _("申请资助金额 %(amount)s 超过单个项目资助上限 %(cap)s。")
+                % {"amount": amount, "cap": tender.project_cap}
+            },
+            code="over_cap",
+        )
     if amount > tender.budget:
         raise ValidationError(
             {
@@ -67,8 +75,9 @@ def bid_submit(*, tender, organisation, by, amount, documents=(), **proposal) ->
     """Submit a sealed bid, replacing the organisation's live bid if it has one.
 
     Rules: the actor acts for the organisation; the organisation meets every eligibility
-    rule; the amount is CNY, > 0, at most the budget; bidding is open by the database clock
-    with the tender row locked. Returns the bid, whose receipt hash covers what was sent.
+    rule; the amount is CNY, > 0, at most the budget (公益创投: at most the project cap);
+    bidding is open by the database clock with the tender row locked. Returns the bid,
+    whose receipt hash covers what was sent.
     """
     if set(proposal) != set(PROPOSAL_FIELDS):
         raise TypeError(f"bid_submit needs exactly {PROPOSAL_FIELDS}")

@@ -28,6 +28,7 @@ EDITABLE_FIELDS = (
     "category",
     "region",
     "budget",
+    "project_cap",
     "funding_source",
     "assistance_item",
     "method",
@@ -52,6 +53,34 @@ def _check_fields(fields):
         raise TypeError(f"Unknown tender fields: {sorted(unknown)}")
 
 
+def _check_project_cap(tender, errors):
+    """公益创投: the budget is the funding pool and each project may ask at most the cap,
+    which is required, positive and within the pool; other methods have no cap."""
+    cap = tender.project_cap
+    if errors.get("project_cap"):
+        return
+    if tender.method != Tender.Method.VENTURE:
+        if cap is not None:
+            errors["project_cap"] = [_("只有公益创投可以设置单个项目资助上限，请清空此项。")]
+        return
+    if cap is None:
+        errors["project_cap"] = [_("公益创投须填写单个项目资助上限。")]
+    elif str(cap.currency) != "CNY":
+        errors["project_cap"] = [_("单个项目资助上限须以人民币（CNY）填写。")]
+    elif cap.amount <= 0:
+        errors["project_cap"] = [_("单个项目资助上限必须大于0。")]
+    elif (
+        tender.budget is not None
+        and "budget" not in errors
+        and str(tender.budget.currency) == "CNY"
+        and cap > tender.budget
+    ):
+        errors["project_cap"] = [
+            _("单个项目资助上限 %(cap)s 不得超过预算金额（资助总额）%(budget)s。")
+            % {"cap": cap, "budget": tender.budget}
+        ]
+
+
 def _check_rules(tender, criteria, milestones, invited):
     """The rules a tender must meet to be saved at all; every failure reported at once."""
     errors = {}
@@ -67,6 +96,7 @@ def _check_rules(tender, criteria, milestones, invited):
             errors["budget"] = [_("预算金额须以人民币（CNY）填写。")]
         elif tender.budget.amount <= 0:
             errors["budget"] = [_("预算金额必须大于0。")]
+    _check_project_cap(tender, errors)
     if tender.clarification_deadline and tender.bid_deadline and tender.opening_at:
         if tender.clarification_deadline > tender.bid_deadline:
             errors.setdefault("clarification_deadline", []).append(

@@ -128,7 +128,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[政社通] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "政社通 zhengshe"
 # Where buyer officers and staff must have MFA before they get in (RequireMFAMiddleware).
-MFA_REQUIRED_PATH_PREFIXES = ["/buyer/", "/admin/"]
+# /rounds/ (公益创投 hub): officers need TOTP there too; delegated operators are
+# organisation admins, whom requires_mfa() does not concern.
+MFA_REQUIRED_PATH_PREFIXES = ["/buyer/", "/admin/", "/rounds/"]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -7,6 +7,7 @@ from django.utils.cache import patch_cache_control
 
 from marketplace import permissions
 from marketplace.models import TenderDocument
+from marketplace.selectors.awards import objection_document_get_for_user
 from marketplace.selectors.bids import bid_document_get_for_user
 
 
@@ -35,4 +36,10 @@ def tender_document_download(request, pk):
 def bid_document_download(request, pk):
     """A bid file, under the sealed-bid rule of the bid itself (404 for anyone else)."""
     document = bid_document_get_for_user(pk=pk, user=request.user)
+    return _attachment(document, private=True)
+
+
+def objection_document_download(request, pk):
+    """Objection evidence: the objector's members and the users who run the evaluation."""
+    document = objection_document_get_for_user(pk=pk, user=request.user)
     return _attachment(document, private=True)

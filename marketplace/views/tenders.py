@@ -18,6 +18,7 @@ from marketplace import pagecache
 from marketplace.forms.tenders_public import FollowForm, QuestionForm, TenderFilterForm
 from marketplace.models import Organisation, Tender
 from marketplace.selectors.audit import audit_latest_reason
+from marketplace.selectors.awards import award_notice_public
 from marketplace.selectors.bids import opening_get_for_user
 from marketplace.selectors.organisations import organisation_memberships_for_user
 from marketplace.selectors.tenders import (
@@ -146,6 +147,9 @@ def tender_detail(request, pk):
     reason = ""
     if tender.status in (Tender.Status.CANCELLED, Tender.Status.FAILED):
         reason = audit_latest_reason(tender, to_status=tender.status)
+    award_notice = award_notice_public(tender)
+    if award_notice is not None:
+        pagecache.expires_by(request, award_notice.notice_ends_at)
     context = {
         "tender": tender,
         "time_left": time_left(tender.bid_deadline) if tender.bidding_open else "",
@@ -160,6 +164,7 @@ def tender_detail(request, pk):
         "clarifications": clarification_list_public(tender),
         "opening": opening,
         "opening_rows": _opening_rows(opening) if opening else [],
+        "award_notice": award_notice,
     }
     organisations = _acting_organisations(request.user)
     if organisations and tender.is_public:

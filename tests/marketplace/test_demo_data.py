@@ -10,10 +10,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from marketplace.data import community_lists, demo, demo_tenders
+from marketplace.data import community_lists, demo, demo_evaluations, demo_tenders
 from marketplace.demo import FINAL_STATUS, demo_officers
+from marketplace.management.commands._seed_tenders import OPENED_STATUSES
 from marketplace.models import (
     AuditEntry,
+    Award,
     Bid,
     Buyer,
     BuyerMembership,
@@ -21,8 +23,11 @@ from marketplace.models import (
     CommunityListItem,
     Delegation,
     Expert,
+    Objection,
     Organisation,
     OrganisationMembership,
+    PanelMember,
+    PresentationSlot,
     Region,
     Tender,
     TenderFollow,
@@ -30,6 +35,7 @@ from marketplace.models import (
     TenderVersion,
     User,
 )
+from marketplace.selectors.awards import award_signable
 from marketplace.selectors.bids import bid_receipt_hash
 from marketplace.selectors.tenders import method_rules, tender_eligibility_failures
 from marketplace.services.organisations import CREDIT_CODE_PREFIX_BY_TYPE
@@ -37,6 +43,8 @@ from marketplace.validators import validate_credit_code
 from tests import factories
 
 pytestmark = pytest.mark.django_db
+
+EVALUATION_OUTCOMES = {entry["title"]: entry["outcome"] for entry in demo_evaluations.EVALUATIONS}
 
 
 def load():
@@ -225,7 +233,7 @@ def test_second_run_changes_nothing(output, django_assert_max_num_queries):
     staff = User.objects.get(email=demo.STAFF["email"])
     staff.set_password("changed-by-the-demo-user")
     staff.save()
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):
         again = load()
     assert row_counts() == before
     assert before["marketplace.CommunityListItem"] == 30 + 65 + 12 + 18
@@ -264,7 +272,7 @@ def test_sixty_tenders_in_every_method_and_state(output):
     assert methods == Counter(entry["method"] for entry in entries)
     assert set(methods) == set(Tender.Method.values)
     statuses = Counter(Tender.objects.values_list("status", flat=True))
-    assert statuses == Counter(FINAL_STATUS[entry["state"]] for entry in entries)
+    assert statuses == Counter(_final_status(entry) for entry in entries)
     assert set(statuses) == set(Tender.Status.values)
     assert statuses[Tender.Status.PUBLISHED] >= 20
     assert Tender.objects.filter(version=2).count() == sum(
@@ -276,6 +284,16 @@ def test_sixty_tenders_in_every_method_and_state(output):
         assert BuyerMembership.objects.filter(buyer=tender.buyer, user=tender.created_by).exists()
         assert sum(c.weight for c in tender.criteria.all()) == 100
         assert sum(m.percentage for m in tender.milestones.all()) == 100
+
+
+def _final_status(entry):
+    """Where a demo tender ends: its state, or where its evaluation left it."""
+    outcome = EVALUATION_OUTCOMES.get(entry["title"])
+    if outcome in ("upheld", "scoring"):
+        return Tender.Status.EVALUATING
+    if outcome:
+        return Tender.Status.AWARDED
+    return FINAL_STATUS[entry["state"]]
 
 
 def test_deadlines_match_each_state(output):
@@ -311,7 +329,7 @@ def test_ended_tenders_have_an_opening_record_or_a_reason(output):
     """Opened tenders have one opening record listing each live bid; tenders that are still
     sealed (published or closed) have none. Failed tenders (流标) had fewer live bids than
     their method needs and the platform said so; cancelled ones carry the buyer's reason."""
-    for tender in Tender.objects.filter(status=Tender.Status.OPENED):
+    for tender in Tender.objects.filter(status__in=OPENED_STATUSES):
         opening = TenderOpening.objects.get(tender=tender)
         assert sorted(row["bid"] for row in opening.record) == sorted(
             tender.bids.filter(Bid.LIVE).values_list("pk", flat=True)
@@ -383,3 +401,48 @@ def test_demo_load_sends_no_email_even_once_committed():
 
     assert Tender.objects.filter(status=Tender.Status.CANCELLED).exists()
     assert mail.outbox == []
+
+
+def test_evaluations_end_in_awards_objections_and_a_funded_round(output):
+    """The demo evaluations ran through the services: panels of at least the method's size
+    that declared (one recusal replaced), complete scores, confirmed reports; awards to the
+    recommended bid, past their notice period where the demo says so; one objection
+    dismissed, one upheld that reopened the evaluation; the demo expert still to declare; and
+    the city's ¥4,000,000 公益创投 round funding 20–30 projects within its pool."""
+    assert Expert.objects.count() == len(demo_evaluations.EXPERTS) + 1
+    tenders = {t.title: t for t in Tender.objects.filter(title__in=EVALUATION_OUTCOMES)}
+    now = timezone.now()
+    for title, outcome in EVALUATION_OUTCOMES.items():
+        tender = tenders[title]
+        active = tender.panel.filter(status=PanelMember.Status.ACTIVE).count()
+        if outcome != "scoring":
+            assert active >= method_rules(tender.method)["panel_min"], title
+        awards = list(tender.awards.select_related("report"))
+        if outcome in ("awarded", "notice"):
+            (award,) = awards
+            assert award.bid_id == award.report.recommended_id and award.report.confirmed_at
+            assert (award.notice_ends_at < now) == (outcome == "awarded"), title
+            assert award_signable(award) == (outcome == "awarded"), title
+        if outcome == "notice":
+            assert [o.status for o in tender.objections.all()] == [Objection.Status.DISMISSED]
+        if outcome == "upheld":
+            assert [o.status for o in tender.objections.all()] == [Objection.Status.UPHELD]
+            assert [a.status for a in awards] == [Award.Status.REVOKED]
+            assert not tender.reports.filter(superseded_at__isnull=True).exists()
+        if outcome == "scoring":
+            pending = tender.panel.get(status=PanelMember.Status.PENDING)
+            assert pending.expert.user.email == demo.EXPERT["email"]
+            assert not awards
+    assert PanelMember.objects.filter(status=PanelMember.Status.RECUSED).count() == 1
+
+    round_ = tenders["2026年苏州市公益创投大赛项目征集"]
+    funded = list(round_.awards.select_related("bid"))
+    assert 20 <= len(funded) <= 30
+    assert sum(a.amount.amount for a in funded) <= round_.budget.amount == 4_000_000
+    lowered = [a for a in funded if a.amount < a.bid.amount]
+    assert len(lowered) == 1 and lowered[0].reason
+    failed = round_.bids.filter(screening__passed=False).count()
+    assert failed == len(demo_evaluations.ROUND_FAILS)
+    assert PresentationSlot.objects.filter(bid__tender=round_).count() == (
+        round_.bids.filter(screening__passed=True).count()
+    )

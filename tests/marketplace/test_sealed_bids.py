@@ -4,8 +4,9 @@ the opening (开标).
 
 Rules (DESIGN.md): before the opening only the bidding organisation's own people read its bid.
 After the opening the buyer's officers read the live bids, and every bidder and the officers
-see the opening record (bidders and amounts). Staff, experts, other buyers and the public
-never read a bid.
+see the opening record (bidders and amounts). An expert with an active seat on the tender's
+panel (declared, no conflict) reads its live bids after the opening; a pending or recused
+expert, an expert of another tender's panel, staff, other buyers and the public never read a bid.
 """
 
 import datetime
@@ -19,7 +20,14 @@ from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
 
-from marketplace.models import AuditEntry, Bid, OrganisationMembership, Tender, TenderOpening
+from marketplace.models import (
+    AuditEntry,
+    Bid,
+    OrganisationMembership,
+    PanelMember,
+    Tender,
+    TenderOpening,
+)
 from marketplace.selectors.bids import (
     bid_document_get_for_user,
     bid_get_for_user,
@@ -49,13 +57,17 @@ ROLES = [
     "other_officer",
     "staff",
     "expert",
+    "panel_active",
+    "panel_pending",
+    "panel_recused",
+    "other_panel_expert",
 ]
 PHASES = ["before_deadline", "before_opening", "after_opening"]
 OWN = {"bidder_admin", "bidder_member"}
 
 
 def can_read_bid(role, phase) -> bool:
-    return role in OWN or (role == "officer" and phase == "after_opening")
+    return role in OWN or (role in {"officer", "panel_active"} and phase == "after_opening")
 
 
 def can_read_opening(role, phase) -> bool:
@@ -94,6 +106,11 @@ class World:
             "other_officer": other_officer,
             "staff": staff,
             "expert": factories.ExpertFactory().user,
+            # Seats on this tender's panel in every status, and an active seat elsewhere.
+            "panel_active": self._seat(PanelMember.Status.ACTIVE),
+            "panel_pending": self._seat(PanelMember.Status.PENDING),
+            "panel_recused": self._seat(PanelMember.Status.RECUSED),
+            "other_panel_expert": factories.PanelMemberFactory().expert.user,
         }
         self.bid = self._submit(admin, AMOUNT, PLAN, [SimpleUploadedFile("密封方案.pdf", PDF)])
         self.document = self.bid.documents.get()
@@ -111,6 +128,9 @@ class World:
         if phase == "after_opening":
             tender_open(tender=self.tender, by=officer)
         self.tender.refresh_from_db()
+
+    def _seat(self, status):
+        return factories.PanelMemberFactory(tender=self.tender, status=status).expert.user
 
     def _submit(self, membership, amount, plan, documents=()):
         return bid_submit(

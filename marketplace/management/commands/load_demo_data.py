@@ -22,13 +22,19 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.data import community_lists, demo
+from marketplace.data import community_lists, demo, demo_evaluations
 from marketplace.demo import (
     buyer_credit_code,
     demo_officers,
     demo_tenders_load,
     organisation_credit_code,
     text_table,
+)
+from marketplace.demo_evaluations import (
+    EXPERT_DOMAIN,
+    demo_evaluations_load,
+    demo_experts_load,
+    demo_experts_people,
 )
 from marketplace.models import (
     Buyer,
@@ -79,6 +85,7 @@ class Command(BaseCommand):
                 self.load_delegation()
                 self.load_community_lists()
                 self.load_tenders()
+                self.load_evaluations()
         except (ValidationError, PermissionDenied) as error:
             raise CommandError(f"载入失败，已全部回滚，数据库未改动：{error}") from error
         self.print_logins()
@@ -147,6 +154,7 @@ class Command(BaseCommand):
         people.update((entry["contact"][2], entry["contact"][0]) for entry in demo.ORGANISATIONS)
         people.update((member["email"], member["name"]) for member in demo.ORGANISATION_MEMBERS)
         people[demo.EXPERT["email"]] = demo.EXPERT["name"]
+        people.update(demo_experts_people())
 
         self.users = {user.email.lower(): user for user in User.objects.filter(email__in=people)}
         missing = [email for email in people if email not in self.users]
@@ -319,7 +327,11 @@ class Command(BaseCommand):
             expert.categories.set(self.categories[code] for code in demo.EXPERT["categories"])
             expert.regions.set(self.regions[code] for code in demo.EXPERT["regions"])
             created = 1
-        self.report("评审专家", created, 1 - created)
+        created += demo_experts_load(
+            users=self.users, categories=self.categories, regions=self.regions
+        )
+        pool = len(demo_evaluations.EXPERTS) + 1
+        self.report("评审专家", created, pool - created)
 
     def load_authenticators(self):
         # Staff and buyer officers must have a second factor (RequireMFAMiddleware); a real
@@ -375,6 +387,17 @@ class Command(BaseCommand):
             self.report("答疑提问", loaded.questions, 0)
             self.report("关注", loaded.follows, 0)
 
+    def load_evaluations(self):
+        self.stdout.write("评审、中标与质疑…")
+        done = demo_evaluations_load(users=self.users, demo_expert_email=demo.EXPERT["email"])
+        self.report(
+            "完成评审的项目", done.tenders, len(demo_evaluations.EVALUATIONS) - done.tenders
+        )
+        if done.tenders:
+            self.report("专家评分", done.scores, 0)
+            self.report("中标（成交、资助）结果", done.awards, 0)
+            self.report("质疑", done.objections, 0)
+
     # Output ---------------------------------------------------------------------------
 
     def print_logins(self):
@@ -396,7 +419,7 @@ class Command(BaseCommand):
                     officer["email"],
                     password,
                     officer["buyer"],
-                    "发布服务项目、答疑、开标、设置委托（需两步验证）",
+                    "发布项目、答疑、开标、组织评审、定标、答复质疑（需两步验证）",
                 )
             )
         entries = {entry["name"]: entry for entry in demo.ORGANISATIONS}
@@ -431,7 +454,7 @@ class Command(BaseCommand):
                 demo.EXPERT["email"],
                 password,
                 demo.EXPERT["employer"],
-                "专家库成员（评审功能随评审模块上线）",
+                "声明利益冲突、评分、确认评审报告（沙溪镇孵化培育项目待您声明）",
             )
         )
 
@@ -442,7 +465,8 @@ class Command(BaseCommand):
         others = len(demo.ORGANISATIONS) - len(demo.FEATURED_ORGANISATION_ADMINS)
         self.stdout.write("")
         self.stdout.write(
-            f"其余 {others} 家社会组织的管理员用各自的联系邮箱登录（见组织资料），密码同上。"
+            f"其余 {others} 家社会组织的管理员用各自的联系邮箱登录（见组织资料），密码同上；"
+            f"专家库的其余 {len(demo_evaluations.EXPERTS)} 名专家用 …@{EXPERT_DOMAIN} 登录。"
         )
         self.stdout.write(f"登录地址：{reverse('account_login')}（邮箱 + 密码）")
         self.stdout.write(
