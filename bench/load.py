@@ -145,8 +145,11 @@ def probe():
     profile = organisations[count // 2] if count else None
     tenders = tender_list_public()
     tender_count = tenders.count()
-    # An opened tender half-way down the list: the detail page with the most to show.
-    tender = tenders.filter(status="opened")[tender_count // 4] if tender_count else None
+    # An awarded tender half-way down the list: the notice with the most to show (criteria,
+    # versions, answers, the award section).
+    awarded = tenders.filter(status="awarded")
+    awarded_count = awarded.count()
+    tender = awarded[awarded_count // 2] if awarded_count else None
     urls = {
         "bare": "/bench/bare/",
         "list": "/organisations/",
@@ -378,10 +381,11 @@ def main(argv=None):
     probed = subprocess.run(
         [*env, sys.executable, "-m", "bench.load", "--probe"],
         cwd=ROOT,
-        check=True,
         capture_output=True,
         text=True,
     )
+    if probed.returncode:
+        sys.exit(f"The probe failed:\n{probed.stderr}")
     found = json.loads(probed.stdout.strip().splitlines()[-1])
     pages = found["pages"]
     for name, page in pages.items():

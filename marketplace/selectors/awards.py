@@ -21,12 +21,13 @@ from marketplace.models import (
 
 
 def award_list_public():
-    """Standing and revoked awards of public tenders, newest first, with tender, buyer and
-    winner fetched up front (the page's query count does not grow with its rows)."""
+    """Standing and revoked awards, newest first, with tender, buyer and winner fetched up
+    front (the page's query count does not grow with its rows). Every award is public: only
+    a published, opened tender can be awarded, so the count needs no join."""
     return (
-        Award.objects.filter(tender__published_at__isnull=False)
+        Award.objects.all()
         .select_related("tender__buyer", "bid__organisation")
-        .order_by("-published_at", "-pk")
+        .order_by("-published_at", "rank", "-pk")  # a funded list in its ranking order
     )
 
 
