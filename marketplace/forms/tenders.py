@@ -240,12 +240,27 @@ def formset_rows(formset) -> list[dict]:
 
 
 class CancelForm(forms.Form):
+    """Ending a tender early: cancelled, or (once the bids are opened) failed (流标)."""
+
+    outcome = forms.ChoiceField(
+        label=_("结束方式"),
+        choices=[
+            (Tender.Status.CANCELLED.value, _("取消项目")),
+            (Tender.Status.FAILED.value, _("流标（有效投标不足或均不符合要求）")),
+        ],
+        initial=Tender.Status.CANCELLED.value,
+    )
     reason = forms.CharField(
-        label=_("取消原因"),
+        label=_("原因"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("原因将随取消公告公开。"),
+        help_text=_("原因将随公告公开。"),
     )
+
+    def __init__(self, *args, can_fail=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_fail:
+            del self.fields["outcome"]
 
 
 class AnswerForm(forms.Form):

@@ -384,6 +384,12 @@ def tender_cancel(*, tender, by, reason) -> Tender:
     return transition(tender, Tender.Status.CANCELLED, by=by, reason=reason)
 
 
+def tender_fail(*, tender, by, reason) -> Tender:
+    """Declare a tender failed (流标) after the opening: too few valid bids, or none that
+    complies. The reason is published."""
+    return transition(tender, Tender.Status.FAILED, by=by, reason=reason)
+
+
 @transaction.atomic
 def tender_close(*, tender) -> Tender:
     """Close bidding on a published tender whose deadline has passed (the platform acts).

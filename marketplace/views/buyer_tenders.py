@@ -39,6 +39,7 @@ from marketplace.services.tenders import (
     tender_amend,
     tender_cancel,
     tender_create,
+    tender_fail,
     tender_publish,
     tender_update,
 )
@@ -223,7 +224,7 @@ def buyer_tender_detail(request, pk):
             "opening": opening,
             # Sealed: the selector returns bids only once the tender has been opened.
             "bids": bid_list_for_user(request.user, tender=tender) if opening else [],
-            "cancel_form": CancelForm(),
+            "cancel_form": CancelForm(can_fail=status.FAILED in TENDER_TRANSITIONS[tender.status]),
             "can_edit": tender.status == status.DRAFT,
             "can_amend": tender.status == status.PUBLISHED and now < tender.bid_deadline,
             "can_open": tender.status in (status.PUBLISHED, status.CLOSED)
@@ -256,16 +257,18 @@ def buyer_tender_publish(request, pk):
 @require_POST
 def buyer_tender_cancel(request, pk):
     tender = _tender_for_officer(request.user, pk)
-    form = CancelForm(request.POST)
+    form = CancelForm(request.POST, can_fail="outcome" in request.POST)
     if not form.is_valid():
-        messages.error(request, _("请填写取消原因，原因将随取消公告公开。"))
+        messages.error(request, _("请填写原因，原因将随公告公开。"))
         return redirect("buyer_tender_detail", tender.pk)
+    failed = form.cleaned_data.get("outcome") == Tender.Status.FAILED
+    service = tender_fail if failed else tender_cancel
     try:
-        tender_cancel(tender=tender, by=request.user, reason=form.cleaned_data["reason"])
+        service(tender=tender, by=request.user, reason=form.cleaned_data["reason"])
     except ValidationError as error:
         messages.error(request, _error_text(error))
     else:
-        messages.success(request, _("项目已取消。"))
+        messages.success(request, _("项目已流标。") if failed else _("项目已取消。"))
     return redirect("buyer_tender_detail", tender.pk)
 
 

@@ -296,6 +296,41 @@ def test_cancel_needs_a_reason_and_shows_it(signed_in, buyer):
     assert "上级部门调整预算安排" in response.content.decode()
 
 
+def test_a_tender_in_evaluation_may_be_declared_failed_with_a_public_reason(signed_in, buyer):
+    """Once the bids are opened the officer may end the tender as failed (流标) instead of
+    cancelled: the form offers the choice, a reason is required, and the reason is public.
+    A published tender is not offered it, and a forged request to fail it changes nothing."""
+    tender = factories.TenderFactory(
+        buyer=buyer,
+        status=Tender.Status.EVALUATING,
+        clarification_deadline=timezone.now() - datetime.timedelta(days=3),
+        bid_deadline=timezone.now() - datetime.timedelta(days=2),
+    )
+    detail = signed_in.get(reverse("buyer_tender_detail", args=[tender.pk])).content.decode()
+    assert 'name="outcome"' in detail
+    url = reverse("buyer_tender_cancel", args=[tender.pk])
+
+    signed_in.post(url, {"outcome": "failed", "reason": ""})
+    tender.refresh_from_db()
+    assert tender.status == Tender.Status.EVALUATING
+
+    signed_in.post(url, {"outcome": "failed", "reason": "三家投标均被评审小组认定为无效投标。"})
+    tender.refresh_from_db()
+    assert tender.status == Tender.Status.FAILED
+    page = signed_in.get(tender.get_absolute_url()).content.decode()
+    assert "三家投标均被评审小组认定为无效投标。" in page
+
+    published = factories.TenderFactory(buyer=buyer)
+    page = signed_in.get(reverse("buyer_tender_detail", args=[published.pk])).content.decode()
+    assert 'name="outcome"' not in page
+    signed_in.post(
+        reverse("buyer_tender_cancel", args=[published.pk]),
+        {"outcome": "failed", "reason": "试图流标"},
+    )
+    published.refresh_from_db()
+    assert published.status == Tender.Status.PUBLISHED
+
+
 def test_answer_a_question(signed_in, buyer):
     """Unanswered questions come first, each with an answer form; posting an answer
     publishes it."""
