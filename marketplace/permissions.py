@@ -83,6 +83,26 @@ def is_panel_expert(user, tender) -> bool:
     )
 
 
+def is_contract_buyer(user, contract) -> bool:
+    """The buyer's officers sign, vary, accept, pay and terminate its contracts."""
+    return is_buyer_officer(user, contract.buyer_id)
+
+
+def is_contract_organisation(user, contract) -> bool:
+    """The organisation's admins sign its contracts and agree variations."""
+    return is_organisation_admin(user, contract.organisation_id)
+
+
+def can_report_on_contract(user, contract) -> bool:
+    """Any member of the organisation may submit its milestone reports."""
+    return is_organisation_member(user, contract.organisation_id)
+
+
+def can_view_contract(user, contract) -> bool:
+    """The contract's private parts (documents, reports, signatures): both parties."""
+    return is_contract_buyer(user, contract) or can_report_on_contract(user, contract)
+
+
 def can_act_for_bid(user, bid) -> bool:
     """Any admin or member of the bidding organisation may withdraw or replace its bid."""
     return is_organisation_member(user, bid.organisation_id)

@@ -10,7 +10,16 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from marketplace import events, permissions
-from marketplace.models import Award, Bid, Objection, Organisation, Tender
+from marketplace.models import (
+    Award,
+    Bid,
+    Contract,
+    Milestone,
+    Objection,
+    Organisation,
+    Payment,
+    Tender,
+)
 from marketplace.services.audit import audit_record
 
 OrgStatus = Organisation.Status
@@ -101,6 +110,91 @@ OBJECTION_PERMISSIONS = {
     ObjectionStatus.DISMISSED: _answers_objection,
 }
 
+ContractStatus = Contract.Status
+
+# A contract comes into force when the second party signs (either may be last); it ends
+# completed once every milestone is paid, or terminated early with a reason.
+CONTRACT_TRANSITIONS = {
+    ContractStatus.DRAFT: {ContractStatus.ACTIVE, ContractStatus.TERMINATED},
+    ContractStatus.ACTIVE: {ContractStatus.COMPLETED, ContractStatus.TERMINATED},
+    ContractStatus.COMPLETED: set(),
+    ContractStatus.TERMINATED: set(),
+}
+CONTRACT_PERMISSIONS = {
+    ContractStatus.ACTIVE: lambda user, contract: (
+        permissions.is_contract_buyer(user, contract)
+        or permissions.is_contract_organisation(user, contract)
+    ),
+    ContractStatus.COMPLETED: lambda user, contract: (
+        permissions.is_system(user) or permissions.is_contract_buyer(user, contract)
+    ),
+    ContractStatus.TERMINATED: permissions.is_contract_buyer,
+}
+
+MilestoneStatus = Milestone.Status
+
+
+def _milestone_buyer(user, milestone) -> bool:
+    return permissions.is_contract_buyer(user, milestone.contract)
+
+
+def _milestone_organisation(user, milestone) -> bool:
+    return permissions.can_report_on_contract(user, milestone.contract)
+
+
+# The organisation reports; the buyer accepts or returns; a settled payment marks it paid
+# (the platform on a gateway's webhook, or the officer recording a treasury transfer);
+# termination cancels what is not paid.
+MILESTONE_TRANSITIONS = {
+    MilestoneStatus.PENDING: {MilestoneStatus.SUBMITTED, MilestoneStatus.CANCELLED},
+    MilestoneStatus.SUBMITTED: {
+        MilestoneStatus.ACCEPTED,
+        MilestoneStatus.RETURNED,
+        MilestoneStatus.CANCELLED,
+    },
+    MilestoneStatus.RETURNED: {MilestoneStatus.SUBMITTED, MilestoneStatus.CANCELLED},
+    MilestoneStatus.ACCEPTED: {MilestoneStatus.PAID, MilestoneStatus.CANCELLED},
+    MilestoneStatus.PAID: set(),
+    MilestoneStatus.CANCELLED: set(),
+}
+MILESTONE_PERMISSIONS = {
+    MilestoneStatus.SUBMITTED: _milestone_organisation,
+    MilestoneStatus.ACCEPTED: _milestone_buyer,
+    MilestoneStatus.RETURNED: _milestone_buyer,
+    MilestoneStatus.PAID: lambda user, milestone: (
+        permissions.is_system(user) or _milestone_buyer(user, milestone)
+    ),
+    MilestoneStatus.CANCELLED: _milestone_buyer,
+}
+
+PaymentStatus = Payment.Status
+
+
+def _payment_buyer(user, payment) -> bool:
+    return permissions.is_contract_buyer(user, payment.contract)
+
+
+def _payment_system_or_buyer(user, payment) -> bool:
+    return permissions.is_system(user) or _payment_buyer(user, payment)
+
+
+# Stripe: pending → processing (charged) → succeeded or failed (webhook), failed → processing
+# (retry). Treasury: pending → succeeded when the officer records the transfer. A settled
+# payment may be refunded (clawback after termination).
+PAYMENT_TRANSITIONS = {
+    PaymentStatus.PENDING: {PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED},
+    PaymentStatus.PROCESSING: {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED},
+    PaymentStatus.FAILED: {PaymentStatus.PROCESSING},
+    PaymentStatus.SUCCEEDED: {PaymentStatus.REFUNDED},
+    PaymentStatus.REFUNDED: set(),
+}
+PAYMENT_PERMISSIONS = {
+    PaymentStatus.PROCESSING: _payment_buyer,
+    PaymentStatus.SUCCEEDED: _payment_system_or_buyer,
+    PaymentStatus.FAILED: _payment_system_or_buyer,
+    PaymentStatus.REFUNDED: _payment_system_or_buyer,
+}
+
 WORKFLOWS = {
     Organisation: (
         ORGANISATION_TRANSITIONS,
@@ -116,6 +210,13 @@ WORKFLOWS = {
         OBJECTION_PERMISSIONS,
         {ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED},
     ),
+    Contract: (CONTRACT_TRANSITIONS, CONTRACT_PERMISSIONS, {ContractStatus.TERMINATED}),
+    Milestone: (
+        MILESTONE_TRANSITIONS,
+        MILESTONE_PERMISSIONS,
+        {MilestoneStatus.RETURNED, MilestoneStatus.CANCELLED},
+    ),
+    Payment: (PAYMENT_TRANSITIONS, PAYMENT_PERMISSIONS, {PaymentStatus.REFUNDED}),
 }
 
 

@@ -354,3 +354,64 @@ def venture_proposal(tender, amount="150000.00", **fields):
     """A live proposal of a 公益创投 round, submitted an hour before its deadline."""
     fields.setdefault("submitted_at", tender.bid_deadline - datetime.timedelta(hours=1))
     return BidFactory(tender=tender, amount=Money(amount, "CNY"), **fields)
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    """A contract from a standing award whose notice period has ended, drafted by an officer
+    of the buyer; its milestones follow the tender's template (30/40/30 of the amount).
+    `status` ACTIVE makes version 1 signed by both sides."""
+
+    class Meta:
+        model = models.Contract
+        skip_postgeneration_save = True
+
+    award = factory.SubFactory(
+        AwardFactory,
+        notice_ends_at=factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1)),
+    )
+    tender = factory.SelfAttribute("award.tender")
+    buyer = factory.SelfAttribute("award.tender.buyer")
+    organisation = factory.SelfAttribute("award.bid.organisation")
+    amount = factory.SelfAttribute("award.amount")
+    starts_on = factory.LazyFunction(timezone.localdate)
+    ends_on = factory.LazyAttribute(lambda o: o.starts_on + datetime.timedelta(days=364))
+    deliverables = "为辖区失能、半失能老人提供每周两次上门服务，建立服务档案。"
+    indicators = factory.LazyFunction(
+        lambda: [{"name": "服务老人人数", "target": "200", "unit": "人"}]
+    )
+    breach_terms = "未按约定提供服务的，按未完成服务量扣减相应款项。"
+    funding_source = "区级财政预算资金"
+    status = models.Contract.Status.DRAFT
+    version = 1
+    created_by = factory.SelfAttribute("award.awarded_by")
+
+    @factory.post_generation
+    def parts(self, create, extracted, **kwargs):
+        if not create:
+            return
+        shares = [Decimal(30), Decimal(40), Decimal(30)]
+        amounts = [(self.amount.amount * share / 100).quantize(Decimal("0.01")) for share in shares]
+        amounts[-1] = self.amount.amount - sum(amounts[:-1])
+        for position, (share, amount) in enumerate(zip(shares, amounts, strict=True)):
+            models.Milestone.objects.create(
+                contract=self,
+                position=position,
+                name=["合同签订后预付", "中期评估合格", "终期验收合格"][position],
+                percentage=share,
+                amount=Money(amount, "CNY"),
+                due_on=self.starts_on + datetime.timedelta(days=120 * (position + 1)),
+            )
+        signed = self.status != models.Contract.Status.DRAFT
+        now = timezone.now()
+        models.ContractVersion.objects.create(
+            contract=self,
+            number=1,
+            terms={},
+            text=self.deliverables,
+            sha256="0" * 64,
+            created_by=self.created_by,
+            buyer_signed_by=self.created_by if signed else None,
+            buyer_signed_at=now if signed else None,
+            organisation_signed_by=self.created_by if signed else None,
+            organisation_signed_at=now if signed else None,
+        )

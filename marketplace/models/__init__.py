@@ -4,6 +4,13 @@ from .awards import Award, Objection, ObjectionDocument
 from .bids import Bid, BidDocument, TenderOpening
 from .buyers import Buyer, BuyerMembership, Delegation
 from .catalogue import Category, CommunityListItem, ProhibitedItem, Region
+from .contracts import (
+    Contract,
+    ContractVersion,
+    Milestone,
+    MilestoneReport,
+    MilestoneReportDocument,
+)
 from .evaluations import (
     BidScreening,
     ComplianceFlag,
@@ -16,6 +23,7 @@ from .evaluations import (
     Score,
 )
 from .organisations import Organisation, OrganisationMembership
+from .payments import GatewayEvent, LedgerEntry, Payment
 from .tenders import (
     Clarification,
     Tender,
@@ -38,16 +46,24 @@ __all__ = [
     "Clarification",
     "CommunityListItem",
     "ComplianceFlag",
+    "Contract",
+    "ContractVersion",
     "Delegation",
     "EvaluationReport",
     "Expert",
+    "GatewayEvent",
     "Invitation",
+    "LedgerEntry",
+    "Milestone",
+    "MilestoneReport",
+    "MilestoneReportDocument",
     "Objection",
     "ObjectionDocument",
     "Organisation",
     "OrganisationMembership",
     "PanelDraw",
     "PanelMember",
+    "Payment",
     "PresentationSlot",
     "ProhibitedItem",
     "Region",

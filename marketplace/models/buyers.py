@@ -43,6 +43,11 @@ class Buyer(models.Model):
     description = models.TextField(_("简介"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
+    # Stripe: the customer and the saved payment method (attached through a SetupIntent)
+    # that milestone payments are charged to. Empty: payments are recorded treasury transfers.
+    stripe_customer_id = models.CharField(max_length=64, blank=True)
+    stripe_payment_method_id = models.CharField(max_length=64, blank=True)
+
     class Meta:
         verbose_name = _("购买主体")
         verbose_name_plural = pgettext_lazy("plural", "购买主体")

@@ -75,6 +75,9 @@ class Organisation(models.Model):
     created_at = models.DateTimeField(_("注册时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    # Stripe Connect: payments to the organisation go to this connected account when set.
+    stripe_account_id = models.CharField(max_length=64, blank=True)
+
     class Meta:
         verbose_name = _("社会组织")
         verbose_name_plural = pgettext_lazy("plural", "社会组织")
