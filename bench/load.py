@@ -133,8 +133,9 @@ def probe():
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
 
-    from marketplace.models import Region
+    from marketplace.models import Contract, Region
     from marketplace.selectors.organisations import organisation_list_public
     from marketplace.selectors.tenders import tender_list_public
 
@@ -164,6 +165,14 @@ def probe():
     if tender is not None:
         urls["tender"] = tender.get_absolute_url()
     urls["awards"] = "/awards/"
+    # A contract half-way down, with paid milestones and ledger entries, and its buyer's
+    # profile (contracts let, payment punctuality).
+    contracts = Contract.objects.order_by("pk")
+    contract_count = contracts.count()
+    if contract_count:
+        contract = contracts.select_related("buyer")[contract_count // 2]
+        urls["contract"] = reverse("contract_public", args=[contract.pk])
+        urls["buyer"] = contract.buyer.get_absolute_url()
     for name in CACHED_PAGES:
         if name in urls:
             urls[f"{name}_uncached"] = urls[name]

@@ -114,6 +114,7 @@ class _Evaluation:
             report_confirm(report=report, by=seat.expert.user)
         if outcome == "round":
             self.fund()
+            _notice_over(self.tender)  # the funded projects are under contract
             return
         award = award_make(tender=self.tender, bid=report.recommended, by=self.officer)
         self.done.awards += 1

@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from marketplace import events, tasks
-from marketplace.models import Clarification, Organisation, OrganisationMembership, Tender
+from marketplace.models import (
+    BuyerMembership,
+    Clarification,
+    Organisation,
+    OrganisationMembership,
+    Tender,
+)
 from marketplace.selectors.awards import tender_bidder_emails, tender_officer_emails
 from marketplace.selectors.tenders import tender_recipient_emails
 
@@ -139,6 +145,121 @@ def objection_answered(objection):
         if objection.outcome:
             body += "\n" + _("处理结果：%(outcome)s") % {"outcome": objection.get_outcome_display()}
         _send(tender_bidder_emails(tender), subject, body, tender.get_absolute_url() + "#award")
+
+
+# Delivery and acceptance (called by services/delivery.py after commit; H6).
+
+
+def _contract_emails(contract, *, buyer: bool) -> list[str]:
+    """The buyer's officers, or the organisation's members, of a contract."""
+    if buyer:
+        rows = BuyerMembership.objects.filter(buyer_id=contract.buyer_id)
+    else:
+        rows = OrganisationMembership.objects.filter(organisation_id=contract.organisation_id)
+    return list(rows.values_list("user__email", flat=True))
+
+
+def _send_contract(recipients, subject, body, contract):
+    recipients = sorted(set(recipients))
+    if recipients:
+        link = settings.SITE_URL + contract.get_absolute_url() + "#milestones"
+        body += "\n\n" + _("查看合同：%(url)s") % {"url": link}
+        tasks.send_email.enqueue(subject=subject, body=body, to=recipients)
+
+
+def milestone_report_submitted(report):
+    """Tell the buyer's officers that a milestone report waits for their acceptance."""
+    milestone = report.milestone
+    contract = milestone.contract
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("“%(organisation)s”提交了履约报告：%(milestone)s") % {
+            "organisation": contract.organisation.name,
+            "milestone": milestone.name,
+        }
+        body = _("合同：%(contract)s\n履约节点：%(milestone)s（%(amount)s）\n请及时验收。") % {
+            "contract": contract.tender.title,
+            "milestone": milestone.name,
+            "amount": milestone.amount,
+        }
+        _send_contract(_contract_emails(contract, buyer=True), subject, body, contract)
+
+
+def milestone_report_decided(report):
+    """Tell the organisation's members that its report was accepted, or returned and why."""
+    milestone = report.milestone
+    contract = milestone.contract
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("履约报告“%(milestone)s”%(status)s") % {
+            "milestone": milestone.name,
+            "status": report.get_status_display(),
+        }
+        body = _("合同：%(contract)s") % {"contract": contract.tender.title}
+        if report.decision_reason:
+            body += "\n" + _("退回理由：%(reason)s") % {"reason": report.decision_reason}
+        _send_contract(_contract_emails(contract, buyer=False), subject, body, contract)
+
+
+# Contracts (called by services/contracts.py after commit; H5).
+
+
+def _send_contract_page(recipients, subject, body, contract):
+    recipients = sorted(set(recipients))
+    if recipients:
+        body += "\n\n" + _("查看合同：%(url)s") % {"url": _link(contract)}
+        tasks.send_email.enqueue(subject=subject, body=body, to=recipients)
+
+
+def contract_created(contract):
+    """Tell the organisation that a contract was drafted and waits for its signature."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("“%(title)s”的服务合同已起草，请签署") % {"title": contract.tender.title}
+        body = _("购买主体：%(buyer)s\n合同金额：%(amount)s\n服务期限：%(start)s 至 %(end)s") % {
+            "buyer": contract.buyer.name,
+            "amount": contract.amount,
+            "start": contract.starts_on.isoformat(),
+            "end": contract.ends_on.isoformat(),
+        }
+        _send_contract_page(_contract_emails(contract, buyer=False), subject, body, contract)
+
+
+def contract_signed(contract, version, side):
+    """Tell the other side that a version was signed, and whether it is now in force."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("“%(title)s”的服务合同（第%(number)d版）已由%(side)s签署") % {
+            "title": contract.tender.title,
+            "number": version.number,
+            "side": contract.buyer.name if side == "buyer" else contract.organisation.name,
+        }
+        if version.is_signed:
+            body = _("双方均已签署，本版本已生效。文本摘要（SHA-256）：%(hash)s") % {
+                "hash": version.sha256
+            }
+        else:
+            body = _("请登录平台核对合同文本并签署。")
+        recipients = _contract_emails(contract, buyer=side != "buyer")
+        _send_contract_page(recipients, subject, body, contract)
+
+
+def contract_varied(contract, version):
+    """Tell the organisation that the buyer proposed a variation (变更), with its reason."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("“%(title)s”的服务合同提出变更（第%(number)d版）") % {
+            "title": contract.tender.title,
+            "number": version.number,
+        }
+        body = _("变更理由：%(reason)s\n变更后合同金额：CNY %(amount)s\n请核对后签署。") % {
+            "reason": version.reason,
+            "amount": version.terms["amount"],
+        }
+        _send_contract_page(_contract_emails(contract, buyer=False), subject, body, contract)
+
+
+def contract_terminated(contract, reason):
+    """Tell the organisation that the contract was terminated, and why."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("“%(title)s”的服务合同已终止") % {"title": contract.tender.title}
+        body = _("终止理由：%(reason)s\n未支付的履约节点已取消。") % {"reason": reason}
+        _send_contract_page(_contract_emails(contract, buyer=False), subject, body, contract)
 
 
 def connect():

@@ -74,7 +74,8 @@ EXPERTS = [
 # - "notice":   award, still in its notice period, with an objection answered (dismissed);
 # - "upheld":   award, an objection upheld (重新评审): the tender is back in evaluation;
 # - "scoring":  panel named, most experts have scored, the demo expert has yet to declare;
-# - "round":    the 公益创投 round: 初审, 答辩 schedule, scores, funding from the pool.
+# - "round":    the 公益创投 round: 初审, 答辩 schedule, scores, funding from the pool; the
+#               funded list's notice period has ended.
 # `recuse`: the first drawn expert declares a conflict with the first bidder and a
 # replacement is drawn.
 EVALUATIONS = [

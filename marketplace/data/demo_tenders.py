@@ -22,6 +22,8 @@ from marketplace.data import demo
 # Officers of the buyers that put out tenders, besides the two in demo.BUYER_OFFICERS.
 OFFICERS = [
     {"email": "officer.suzhou@example.cn", "name": "吴海峰", "buyer": "苏州市民政局"},
+    # A second officer: each officer signs one contract per load (a TOTP code works once).
+    {"email": "officer2.suzhou@example.cn", "name": "孙立新", "buyer": "苏州市民政局"},
     {"email": "officer.gusu@example.cn", "name": "顾文静", "buyer": "苏州市姑苏区民政局"},
     {
         "email": "officer.pingjiang@example.cn",
@@ -175,7 +177,7 @@ TENDERS = [
         "method": "open",
         "months": 12,
         "state": "opened",
-        "days": -15,
+        "days": -190,
         "criteria": "quality",
         "milestones": "quarterly",
         "bids": [
@@ -581,7 +583,7 @@ TENDERS = [
         "months": 12,
         "min_rating": 2,
         "state": "opened",
-        "days": -18,
+        "days": -170,
         "criteria": "price",
         "milestones": "three",
         "bids": [
@@ -960,7 +962,7 @@ TENDERS = [
         "cap": "200000.00",
         "months": 12,
         "state": "opened",
-        "days": -60,
+        "days": -150,
         "criteria": "venture",
         "milestones": "venture",
         "bids": [("苏州市青少年发展基金会", "150000.00"), *demo.ROUND_PROPOSALS],
@@ -1014,7 +1016,7 @@ TENDERS = [
         "invited": ["南京市鼓楼区阳光助残服务中心"],
         "months": 12,
         "state": "opened",
-        "days": -9,
+        "days": -45,
         "criteria": "price",
         "milestones": "quarterly",
         "bids": [("南京市鼓楼区阳光助残服务中心", "458000.00")],

@@ -202,6 +202,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "政社通 <noreply@zhengshe.loca
 ELASTICSEARCH_URL = env("ELASTICSEARCH_URL")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+# Stripe.js on the buyer's payment-method page; STRIPE_API_BASE points the server-side client
+# somewhere else than api.stripe.com (localstripe in tests and local demos).
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+STRIPE_API_BASE = env("STRIPE_API_BASE")
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 

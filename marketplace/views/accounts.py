@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from marketplace import permissions
 from marketplace.models import Invitation
 from marketplace.selectors.buyers import buyer_memberships_for_user
+from marketplace.selectors.delivery import due_next_for_organisation
 from marketplace.selectors.organisations import organisation_memberships_for_user
 from marketplace.services.accounts import invitation_accept
 
@@ -15,11 +16,17 @@ from marketplace.services.accounts import invitation_accept
 def dashboard(request):
     """Everything the signed-in person can act on, by role."""
     user = request.user
+    organisation_memberships = list(organisation_memberships_for_user(user))
     return render(
         request,
         "marketplace/dashboard.html",
         {
-            "organisation_memberships": organisation_memberships_for_user(user),
+            "organisation_memberships": organisation_memberships,
+            "due_next": due_next_for_organisation(
+                [membership.organisation_id for membership in organisation_memberships]
+            )
+            if organisation_memberships
+            else None,
             "buyer_memberships": buyer_memberships_for_user(user),
             "expert": getattr(user, "expert", None),
             "needs_mfa": permissions.requires_mfa(user) and not permissions.has_mfa(user),

@@ -16,6 +16,8 @@ from marketplace.selectors.buyers import (
     buyer_list_public,
     buyer_memberships_for_user,
 )
+from marketplace.selectors.delivery import due_next_for_buyer
+from marketplace.selectors.payments import buyer_punctuality
 from marketplace.services.buyers import delegation_grant, delegation_revoke
 from marketplace.views import add_service_errors, paginate, query_without_page
 
@@ -43,6 +45,7 @@ def buyer_detail(request, pk):
             "buyer": buyer,
             "children": buyer_children(buyer),
             "delegations": buyer_delegations_active(buyer),
+            "punctuality": buyer_punctuality(buyer),
         },
     )
 
@@ -53,7 +56,15 @@ def buyer_workspace(request):
     memberships = buyer_memberships_for_user(request.user, with_delegations=True)
     if not memberships and not permissions.is_staff(request.user):
         raise PermissionDenied
-    return render(request, "marketplace/buyer_workspace.html", {"memberships": memberships})
+    memberships = list(memberships)
+    for membership in memberships:  # payment punctuality, per buyer (H7)
+        membership.buyer.punctuality = buyer_punctuality(membership.buyer)
+    due_next = due_next_for_buyer([m.buyer_id for m in memberships]) if memberships else None
+    return render(
+        request,
+        "marketplace/buyer_workspace.html",
+        {"memberships": memberships, "due_next": due_next},
+    )
 
 
 @login_required

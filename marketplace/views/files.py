@@ -9,6 +9,7 @@ from marketplace import permissions
 from marketplace.models import TenderDocument
 from marketplace.selectors.awards import objection_document_get_for_user
 from marketplace.selectors.bids import bid_document_get_for_user
+from marketplace.selectors.delivery import report_document_get_for_user
 
 
 def _attachment(document, *, private) -> FileResponse:
@@ -42,4 +43,10 @@ def bid_document_download(request, pk):
 def objection_document_download(request, pk):
     """Objection evidence: the objector's members and the users who run the evaluation."""
     document = objection_document_get_for_user(pk=pk, user=request.user)
+    return _attachment(document, private=True)
+
+
+def report_document_download(request, pk):
+    """Milestone report evidence: the contract's two parties only (404 for anyone else)."""
+    document = report_document_get_for_user(pk=pk, user=request.user)
     return _attachment(document, private=True)

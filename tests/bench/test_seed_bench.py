@@ -8,7 +8,17 @@ from django.utils import timezone
 
 from marketplace.management.commands._bench import BENCH_SERIALS, bench_rows, bench_tenders
 from marketplace.management.commands._seed_tenders import OPENED_STATUSES
-from marketplace.models import Award, Bid, Buyer, Organisation, Tender, TenderOpening
+from marketplace.models import (
+    Award,
+    Bid,
+    Buyer,
+    Contract,
+    Milestone,
+    Organisation,
+    Payment,
+    Tender,
+    TenderOpening,
+)
 from marketplace.selectors.tenders import method_rules
 from marketplace.validators import validate_credit_code
 from tests import factories
@@ -185,3 +195,35 @@ def test_seed_refuses_too_few_bids_for_the_opened_tenders():
     """Bids cannot be spread so thin that an opened tender would have fewer than its minimum."""
     with pytest.raises(CommandError, match="too few"):
         seed(tenders=200, bids=10)
+
+
+def test_ended_awards_get_signed_contracts_with_exact_milestones_and_paid_ledger():
+    """Every bench award whose notice period is over gets one active, signed contract with
+    three milestones adding up to its amount; accepted milestones have one payment, paid ones
+    a settled treasury payment and one ledger entry of the same amount after acceptance; a
+    second run adds none, and --reset removes them all (past the ledger's append-only
+    trigger on PostgreSQL)."""
+    seed(tenders=200, bids=600)
+
+    ended = Award.objects.filter(notice_ends_at__lt=timezone.now())
+    assert ended.exists()
+    assert Contract.objects.count() == ended.count()
+    for contract in Contract.objects.prefetch_related("milestones", "versions"):
+        assert contract.status == Contract.Status.ACTIVE and contract.versions.get().is_signed
+        milestones = list(contract.milestones.all())
+        assert len(milestones) == 3
+        assert sum(m.amount.amount for m in milestones) == contract.amount.amount
+    for milestone in Milestone.objects.exclude(accepted_at=None).select_related("payment"):
+        assert milestone.payment.amount == milestone.amount
+        if milestone.status == Milestone.Status.PAID:
+            assert milestone.payment.settled_at == milestone.paid_at > milestone.accepted_at
+            (entry,) = milestone.payment.ledger.all()
+            assert entry.amount == milestone.amount
+        else:
+            assert milestone.payment.status == Payment.Status.PENDING
+    assert "none created" in seed(tenders=200, bids=600)
+
+    seed(tenders=200, bids=600, reset=True)
+    assert (
+        Contract.objects.count() == Award.objects.filter(notice_ends_at__lt=timezone.now()).count()
+    )

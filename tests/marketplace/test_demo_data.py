@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from marketplace.data import community_lists, demo, demo_evaluations, demo_tenders
+from marketplace.data import community_lists, demo, demo_contracts, demo_evaluations, demo_tenders
 from marketplace.demo import FINAL_STATUS, demo_officers
 from marketplace.management.commands._seed_tenders import OPENED_STATUSES
 from marketplace.models import (
@@ -21,8 +21,12 @@ from marketplace.models import (
     BuyerMembership,
     Clarification,
     CommunityListItem,
+    Contract,
     Delegation,
     Expert,
+    LedgerEntry,
+    Milestone,
+    MilestoneReport,
     Objection,
     Organisation,
     OrganisationMembership,
@@ -233,7 +237,7 @@ def test_second_run_changes_nothing(output, django_assert_max_num_queries):
     staff = User.objects.get(email=demo.STAFF["email"])
     staff.set_password("changed-by-the-demo-user")
     staff.save()
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(24):
         again = load()
     assert row_counts() == before
     assert before["marketplace.CommunityListItem"] == 30 + 65 + 12 + 18
@@ -446,3 +450,36 @@ def test_evaluations_end_in_awards_objections_and_a_funded_round(output):
     assert PresentationSlot.objects.filter(bid__tender=round_).count() == (
         round_.bids.filter(screening__passed=True).count()
     )
+
+
+def test_contracts_in_every_state_with_payments_on_time_late_and_clawed_back(output):
+    """The demo contracts went through the services: one awaiting the organisation's
+    signature, active ones with reports accepted and returned, a milestone paid within 30
+    days of acceptance and one paid later, and one terminated after its mid-term review with
+    half of what was paid clawed back; every contract's milestones add up to its amount and
+    its balance is the ledger's sum."""
+    contracts = list(Contract.objects.prefetch_related("milestones"))
+    assert len(contracts) == len(demo_contracts.CONTRACTS)
+    assert {c.status for c in contracts} == {
+        Contract.Status.DRAFT,
+        Contract.Status.ACTIVE,
+        Contract.Status.TERMINATED,
+    }
+    for contract in contracts:
+        assert sum(m.amount.amount for m in contract.milestones.all()) == contract.amount.amount
+        assert contract.award.notice_ends_at < (contract.signed_at or timezone.now())
+    reports = Counter(MilestoneReport.objects.values_list("status", flat=True))
+    assert (
+        reports[MilestoneReport.Status.ACCEPTED] >= 3
+        and reports[MilestoneReport.Status.RETURNED] == 1
+    )
+    delays = [
+        (m.paid_at - m.accepted_at).days
+        for m in Milestone.objects.filter(status=Milestone.Status.PAID)
+    ]
+    assert min(delays) <= 30 < max(delays)
+    terminated = Contract.objects.get(status=Contract.Status.TERMINATED)
+    assert terminated.milestones.filter(status=Milestone.Status.CANCELLED).exists()
+    refund = LedgerEntry.objects.get(kind=LedgerEntry.Kind.REFUND)
+    assert refund.contract == terminated
+    assert refund.amount * 2 == terminated.ledger.get(kind=LedgerEntry.Kind.PAYMENT).amount

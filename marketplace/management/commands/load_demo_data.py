@@ -30,6 +30,7 @@ from marketplace.demo import (
     organisation_credit_code,
     text_table,
 )
+from marketplace.demo_contracts import demo_contracts_load
 from marketplace.demo_evaluations import (
     EXPERT_DOMAIN,
     demo_evaluations_load,
@@ -86,6 +87,7 @@ class Command(BaseCommand):
                 self.load_community_lists()
                 self.load_tenders()
                 self.load_evaluations()
+                self.load_contracts()
         except (ValidationError, PermissionDenied) as error:
             raise CommandError(f"载入失败，已全部回滚，数据库未改动：{error}") from error
         self.print_logins()
@@ -397,6 +399,11 @@ class Command(BaseCommand):
             self.report("专家评分", done.scores, 0)
             self.report("中标（成交、资助）结果", done.awards, 0)
             self.report("质疑", done.objections, 0)
+
+    def load_contracts(self):
+        self.stdout.write("服务合同、履约与支付…")
+        created, existing = demo_contracts_load()
+        self.report("服务合同", created, existing)
 
     # Output ---------------------------------------------------------------------------
 

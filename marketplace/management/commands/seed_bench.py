@@ -29,14 +29,20 @@ from marketplace.management.commands._bench import (
     next_serial,
     weighted_choice,
 )
+from marketplace.management.commands._seed_contracts import ContractSeeding, ledger_deletable
 from marketplace.management.commands._seed_tenders import TenderSeeding
 from marketplace.models import (
     Award,
     Bid,
     Buyer,
     Category,
+    Contract,
+    ContractVersion,
     EvaluationReport,
+    LedgerEntry,
+    Milestone,
     Organisation,
+    Payment,
     Region,
     Tender,
     TenderOpening,
@@ -90,7 +96,7 @@ CREDIT_STATUS_WEIGHTS = {
 }
 
 
-class Command(TenderSeeding, BaseCommand):
+class Command(ContractSeeding, TenderSeeding, BaseCommand):
     help = (
         "Seed verified organisations (1–3 districts, 1–2 categories each), buyers, tenders "
         "and bids for load tests. Tops up to the requested counts; --reset first deletes "
@@ -125,6 +131,7 @@ class Command(TenderSeeding, BaseCommand):
         self._seed_buyers(buyers, batch_size, rng, counties)
         self._seed_tenders(tenders, batch_size, rng, categories)
         self._seed_bids(bids, batch_size, rng)
+        self._seed_contracts(batch_size, rng)
         # Tenders were bulk-created, not published through tender_publish: drop the count.
         cache.delete(PUBLIC_COUNT_KEY)
         self._analyze()
@@ -142,6 +149,12 @@ class Command(TenderSeeding, BaseCommand):
         tender_ids = list(bench_tenders().values_list("pk", flat=True))
         for start in range(0, len(tender_ids), 5_000):
             chunk = tender_ids[start : start + 5_000]
+            with ledger_deletable():
+                LedgerEntry.objects.filter(contract__tender_id__in=chunk).delete()
+            Payment.objects.filter(contract__tender_id__in=chunk).delete()
+            Milestone.objects.filter(contract__tender_id__in=chunk).delete()
+            ContractVersion.objects.filter(contract__tender_id__in=chunk).delete()
+            Contract.objects.filter(tender_id__in=chunk).delete()
             Award.objects.filter(tender_id__in=chunk).delete()
             EvaluationReport.objects.filter(tender_id__in=chunk).delete()
             TenderOpening.objects.filter(tender_id__in=chunk).delete()
@@ -171,6 +184,11 @@ class Command(TenderSeeding, BaseCommand):
             Tender._meta.db_table,
             Bid._meta.db_table,
             TenderOpening._meta.db_table,
+            Award._meta.db_table,
+            Contract._meta.db_table,
+            Milestone._meta.db_table,
+            Payment._meta.db_table,
+            LedgerEntry._meta.db_table,
         ]
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
