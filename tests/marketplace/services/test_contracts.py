@@ -4,7 +4,7 @@ terminate, complete: services/contracts.py."""
 import datetime
 import hashlib
 import time
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, InternalError, transaction
 from django.utils import timezone
 from djmoney.money import Money
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from marketplace.models import (
     AuditEntry,
@@ -712,3 +714,54 @@ def test_database_refuses_milestones_not_adding_up(award, postgres_only):
 
     first.refresh_from_db()
     assert first.amount == cny("84000.00")
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    amount=st.decimals(min_value="1000.00", max_value="280000.00", places=2),
+    shares=st.lists(st.integers(1, 50), min_size=1, max_size=4),
+    off_by=st.sampled_from([Decimal("0"), Decimal("0"), Decimal("0.01"), Decimal("-0.01")]),
+)
+def test_any_variation_keeps_the_milestones_adding_up_to_the_amount(award, amount, shares, off_by):
+    """Property: a variation to any amount up to the award, split into any unpaid milestones,
+    is applied once both sign with the milestones adding up exactly to the new amount; one
+    whose milestones miss the amount by a fen is refused and changes nothing. (Each example
+    runs in a savepoint that is rolled back, so they all start from the same signed contract.)"""
+    try:
+        with transaction.atomic():
+            contract = _signed(award)
+            parts = [
+                (amount * s / sum(shares)).quantize(Decimal("0.01"), ROUND_DOWN) for s in shares
+            ]
+            parts[-1] = amount - sum(parts[:-1]) + off_by
+            day = contract.ends_on
+            rows = [(f"节点{i}", cny(part), day) for i, part in enumerate(parts)]
+            if off_by or any(part <= 0 for part in parts):
+                before = _state(contract)
+                with pytest.raises(ValidationError):
+                    contract_vary(
+                        contract=contract, by=award.officer, reason="调整", amount=cny(amount),
+                        milestones=rows,
+                    )  # fmt: skip
+                assert _state(contract) == before
+            else:
+                contract_vary(
+                    contract=contract, by=award.officer, reason="调整", amount=cny(amount),
+                    milestones=rows,
+                )  # fmt: skip
+                contract_sign(contract=contract, by=award.admin)
+                contract_sign(contract=contract, by=award.officer, totp_code=totp_now())
+                contract.refresh_from_db()
+                assert contract.amount == cny(amount)
+                assert sum(m.amount for m in contract.milestones.all()) == contract.amount
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+class _Rollback(Exception):
+    """Undo one hypothesis example's rows."""
