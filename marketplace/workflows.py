@@ -15,6 +15,7 @@ from marketplace.models import (
     Bid,
     Contract,
     Milestone,
+    MilestoneReport,
     Objection,
     Organisation,
     Payment,
@@ -167,6 +168,25 @@ MILESTONE_PERMISSIONS = {
     MilestoneStatus.CANCELLED: _milestone_buyer,
 }
 
+ReportStatus = MilestoneReport.Status
+
+
+def _report_buyer(user, report) -> bool:
+    return permissions.is_contract_buyer(user, report.milestone.contract)
+
+
+# The buyer decides a milestone report once: accepted, or returned with reasons (a new
+# report may follow).
+MILESTONE_REPORT_TRANSITIONS = {
+    ReportStatus.SUBMITTED: {ReportStatus.ACCEPTED, ReportStatus.RETURNED},
+    ReportStatus.ACCEPTED: set(),
+    ReportStatus.RETURNED: set(),
+}
+MILESTONE_REPORT_PERMISSIONS = {
+    ReportStatus.ACCEPTED: _report_buyer,
+    ReportStatus.RETURNED: _report_buyer,
+}
+
 PaymentStatus = Payment.Status
 
 
@@ -215,6 +235,11 @@ WORKFLOWS = {
         MILESTONE_TRANSITIONS,
         MILESTONE_PERMISSIONS,
         {MilestoneStatus.RETURNED, MilestoneStatus.CANCELLED},
+    ),
+    MilestoneReport: (
+        MILESTONE_REPORT_TRANSITIONS,
+        MILESTONE_REPORT_PERMISSIONS,
+        {ReportStatus.RETURNED},
     ),
     Payment: (PAYMENT_TRANSITIONS, PAYMENT_PERMISSIONS, {PaymentStatus.REFUNDED}),
 }

@@ -645,7 +645,6 @@ def contract_terminate(*, contract, by, reason: str, clawback: Money | None = No
             )
     now = db_now()
     transition(contract, Contract.Status.TERMINATED, by=by, reason=reason)
-    contract.status = Contract.Status.TERMINATED
     for milestone in contract.milestones.filter(status__in=UNPAID).order_by("position"):
         transition(milestone, Milestone.Status.CANCELLED, by=by, reason=reason)
     contract.versions.filter(withdrawn_at__isnull=True).exclude(

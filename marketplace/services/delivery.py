@@ -4,7 +4,7 @@ with reasons, after which the organisation may report again.
 
 The milestone row is locked before anything is decided, so a double click or two officers
 accepting at once accept (and pay) once. Every status change of a milestone goes through
-`transition()`; a report's decision is recorded with `audit_record`."""
+`transition()`, a report's decision too."""
 
 from decimal import Decimal
 
@@ -181,21 +181,11 @@ def _lock_for_decision(report) -> tuple[Milestone, MilestoneReport]:
 
 
 def _decide(report, *, by, status, reason, now) -> None:
-    report.status = status
+    transition(report, status, by=by, reason=reason)
     report.decision_reason = reason
     report.decided_by = by
     report.decided_at = now
-    report.save(
-        update_fields=["status", "decision_reason", "decided_by", "decided_at", "updated_at"]
-    )
-    audit_record(
-        obj=report,
-        by=by,
-        action="decide",
-        from_status=MilestoneReport.Status.SUBMITTED,
-        to_status=status,
-        reason=reason,
-    )
+    report.save(update_fields=["decision_reason", "decided_by", "decided_at", "updated_at"])
 
 
 @transaction.atomic

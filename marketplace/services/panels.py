@@ -126,7 +126,7 @@ def panel_draw(*, tender: Tender, by, size: int | None = None) -> PanelDraw:
         raise ValidationError(_("抽取人数至少为1名。"), code="size_too_small")
     _start_evaluation(locked, by)
     draw = _draw(locked, by=by, size=size, reason=PanelDraw.Reason.INITIAL)
-    tender.status = locked.status
+    tender.refresh_from_db(fields=["status"])
     return draw
 
 
@@ -168,7 +168,7 @@ def panel_name(*, tender: Tender, experts, by) -> list[PanelMember]:
         for expert in experts
     )
     audit_record(obj=locked, by=by, action="panel_name", data={"experts": [e.pk for e in experts]})
-    tender.status = locked.status
+    tender.refresh_from_db(fields=["status"])
     return seats
 
 

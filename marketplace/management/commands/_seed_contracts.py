@@ -164,6 +164,16 @@ class ContractSeeding:
             accepted = datetime.datetime.combine(
                 due, datetime.time(10), tzinfo=timezone.get_current_timezone()
             )
+            late = rng.random() < LATE_SHARE
+            paid = accepted + datetime.timedelta(
+                days=rng.randint(31, 90) if late else rng.randint(3, 28)
+            )
+            if paid < now:
+                status = Milestone.Status.PAID
+            elif accepted < now:
+                status, paid = Milestone.Status.ACCEPTED, None
+            else:
+                status, accepted, paid = Milestone.Status.PENDING, None, None
             milestone = Milestone(
                 contract=contract,
                 position=position,
@@ -171,16 +181,9 @@ class ContractSeeding:
                 percentage=share,
                 amount=Money(amount, "CNY"),
                 due_on=due,
+                status=status,
+                accepted_at=accepted,
+                paid_at=paid,
             )
-            late = rng.random() < LATE_SHARE
-            paid = accepted + datetime.timedelta(
-                days=rng.randint(31, 90) if late else rng.randint(3, 28)
-            )
-            if paid < now:
-                milestone.status = Milestone.Status.PAID
-                milestone.accepted_at, milestone.paid_at = accepted, paid
-            elif accepted < now:
-                milestone.status = Milestone.Status.ACCEPTED
-                milestone.accepted_at = accepted
             rows.append(milestone)
         return rows
