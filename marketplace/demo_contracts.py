@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from djmoney.money import Money
 
+from marketplace.contract_terms import term_default
 from marketplace.data import demo_contracts
 from marketplace.models import (
     Award,
@@ -39,7 +40,6 @@ from marketplace.services.contracts import (
     contract_create,
     contract_sign,
     contract_terminate,
-    term_default,
 )
 from marketplace.services.delivery import (
     milestone_report_accept,

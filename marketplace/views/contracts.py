@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketplace import permissions
+from marketplace.contract_terms import due_dates, milestone_amounts, term_default
 from marketplace.forms.contracts import (
     ContractForm,
     SignForm,
@@ -39,9 +40,6 @@ from marketplace.services.contracts import (
     contract_terminate,
     contract_variation_withdraw,
     contract_vary,
-    due_dates,
-    milestone_amounts,
-    term_default,
 )
 from marketplace.views import add_service_errors, paginate
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.services.contracts import milestone_amounts
+from marketplace.contract_terms import milestone_amounts
 
 CENT = Decimal("0.01")
 

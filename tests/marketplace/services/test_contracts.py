@@ -17,6 +17,7 @@ from djmoney.money import Money
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from marketplace.contract_terms import term_latest_end
 from marketplace.models import (
     AuditEntry,
     Award,
@@ -34,7 +35,6 @@ from marketplace.services.contracts import (
     contract_terminate,
     contract_variation_withdraw,
     contract_vary,
-    term_latest_end,
 )
 from tests import factories
 from tests.conftest import give_totp

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
 
+from marketplace.contract_terms import term_latest_end
 from marketplace.models import (
     Award,
     Contract,
@@ -19,7 +20,6 @@ from marketplace.models import (
     Milestone,
     OrganisationMembership,
 )
-from marketplace.services.contracts import term_latest_end
 from tests import factories
 from tests.conftest import give_totp
 
