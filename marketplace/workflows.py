@@ -18,6 +18,7 @@ from marketplace.models import (
     MilestoneReport,
     Objection,
     Organisation,
+    PanelMember,
     Payment,
     Tender,
 )
@@ -168,6 +169,22 @@ MILESTONE_PERMISSIONS = {
     MilestoneStatus.CANCELLED: _milestone_buyer,
 }
 
+SeatStatus = PanelMember.Status
+
+# An expert's declaration settles their seat once: active, or recused for a conflict.
+PANEL_MEMBER_TRANSITIONS = {
+    SeatStatus.PENDING: {SeatStatus.ACTIVE, SeatStatus.RECUSED},
+    SeatStatus.ACTIVE: set(),
+    SeatStatus.RECUSED: set(),
+}
+
+
+def _seat_expert(user, seat) -> bool:
+    return user is not None and seat.expert.user_id == user.pk
+
+
+PANEL_MEMBER_PERMISSIONS = {SeatStatus.ACTIVE: _seat_expert, SeatStatus.RECUSED: _seat_expert}
+
 ReportStatus = MilestoneReport.Status
 
 
@@ -236,6 +253,7 @@ WORKFLOWS = {
         MILESTONE_PERMISSIONS,
         {MilestoneStatus.RETURNED, MilestoneStatus.CANCELLED},
     ),
+    PanelMember: (PANEL_MEMBER_TRANSITIONS, PANEL_MEMBER_PERMISSIONS, set()),
     MilestoneReport: (
         MILESTONE_REPORT_TRANSITIONS,
         MILESTONE_REPORT_PERMISSIONS,
@@ -250,8 +268,11 @@ class TransitionNotAllowed(ValidationError):
 
 
 @transaction.atomic
-def transition(obj, to, *, by, reason="", expected_from=None):
+def transition(obj, to, *, by, reason="", expected_from=None, action="transition", data=None):
     """Move `obj` to status `to` on behalf of `by`, or raise and change nothing.
+
+    A named service may give the audit entry its own `action` and extra `data` (what was
+    declared along with the move).
 
     `expected_from` lets a named service insist on where the move starts (verifying a
     pending registration is not the same act as lifting a suspension).
@@ -280,7 +301,13 @@ def transition(obj, to, *, by, reason="", expected_from=None):
         update_fields.append("updated_at")
     locked.save(update_fields=update_fields)
     audit_record(
-        obj=locked, by=by, action="transition", from_status=current, to_status=to, reason=reason
+        obj=locked,
+        by=by,
+        action=action,
+        from_status=current,
+        to_status=to,
+        reason=reason,
+        data=data,
     )
     obj.status = to
     transaction.on_commit(

@@ -220,22 +220,17 @@ def panel_declare(
     if errors:
         raise ValidationError(errors)
 
-    before = seat.status
     seat.conflicts = conflicts
     seat.conflict_details = details
     seat.declared_at = timezone.now()
-    seat.status = Seat.RECUSED if conflicts else Seat.ACTIVE
-    seat.save(
-        update_fields=["conflicts", "conflict_details", "declared_at", "status", "updated_at"]
-    )
+    seat.save(update_fields=["conflicts", "conflict_details", "declared_at", "updated_at"])
     seat.conflicted_with.set(organisations)
-    audit_record(
-        obj=seat,
+    transition(
+        seat,
+        Seat.RECUSED if conflicts else Seat.ACTIVE,
         by=by,
-        action="panel_declare",
-        from_status=before,
-        to_status=seat.status,
         reason=details,
+        action="panel_declare",
         data={"conflicts": conflicts, "organisations": [o.pk for o in organisations]},
     )
     if seat.status == Seat.RECUSED:
@@ -243,7 +238,7 @@ def panel_declare(
         locked = Tender.objects.select_for_update().get(pk=tender.pk)
         if expert_pool_for(locked).exists():
             _draw(locked, by=by, size=1, reason=PanelDraw.Reason.REPLACEMENT)
-    member.status = seat.status
+    member.refresh_from_db(fields=["status"])
     return seat
 
 

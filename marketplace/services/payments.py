@@ -281,7 +281,7 @@ def payment_record_treasury(
         ledger_reference=ledger_reference,
         settled_at=settled_at,
     )
-    payment.status = locked.status
+    payment.refresh_from_db(fields=["status"])
     return locked
 
 
