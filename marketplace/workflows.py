@@ -20,6 +20,9 @@ from marketplace.models import (
     Organisation,
     PanelMember,
     Payment,
+    RatingAppeal,
+    RatingRound,
+    ResidentFeedback,
     Tender,
 )
 from marketplace.services.audit import audit_record
@@ -232,6 +235,49 @@ PAYMENT_PERMISSIONS = {
     PaymentStatus.REFUNDED: _payment_system_or_buyer,
 }
 
+RoundStatus = RatingRound.Status
+
+
+def _round_party_or_system(user, rating_round) -> bool:
+    contract = rating_round.contract
+    return (
+        permissions.is_system(user)
+        or permissions.is_contract_buyer(user, contract)
+        or permissions.is_organisation_member(user, contract.organisation_id)
+    )
+
+
+# Revealed when the second side submits (by that side) or when the window closes (by the
+# platform); a revealed round is final.
+RATING_ROUND_TRANSITIONS = {RoundStatus.OPEN: {RoundStatus.REVEALED}, RoundStatus.REVEALED: set()}
+RATING_ROUND_PERMISSIONS = {RoundStatus.REVEALED: _round_party_or_system}
+
+AppealStatus = RatingAppeal.Status
+
+RATING_APPEAL_TRANSITIONS = {
+    AppealStatus.OPEN: {AppealStatus.UPHELD, AppealStatus.DISMISSED},
+    AppealStatus.UPHELD: set(),
+    AppealStatus.DISMISSED: set(),
+}
+RATING_APPEAL_PERMISSIONS = {
+    AppealStatus.UPHELD: permissions.is_staff,
+    AppealStatus.DISMISSED: permissions.is_staff,
+}
+
+FeedbackStatus = ResidentFeedback.Status
+
+# Only a comment is moderated; a bare score has nothing to review (status "none").
+RESIDENT_FEEDBACK_TRANSITIONS = {
+    FeedbackStatus.NO_COMMENT: set(),
+    FeedbackStatus.PENDING: {FeedbackStatus.APPROVED, FeedbackStatus.REJECTED},
+    FeedbackStatus.APPROVED: {FeedbackStatus.REJECTED},
+    FeedbackStatus.REJECTED: {FeedbackStatus.APPROVED},
+}
+RESIDENT_FEEDBACK_PERMISSIONS = {
+    FeedbackStatus.APPROVED: permissions.is_staff,
+    FeedbackStatus.REJECTED: permissions.is_staff,
+}
+
 WORKFLOWS = {
     Organisation: (
         ORGANISATION_TRANSITIONS,
@@ -260,6 +306,18 @@ WORKFLOWS = {
         {ReportStatus.RETURNED},
     ),
     Payment: (PAYMENT_TRANSITIONS, PAYMENT_PERMISSIONS, {PaymentStatus.REFUNDED}),
+    RatingRound: (RATING_ROUND_TRANSITIONS, RATING_ROUND_PERMISSIONS, set()),
+    # The reason of an appeal's decision is staff's answer, shown to both sides.
+    RatingAppeal: (
+        RATING_APPEAL_TRANSITIONS,
+        RATING_APPEAL_PERMISSIONS,
+        {AppealStatus.UPHELD, AppealStatus.DISMISSED},
+    ),
+    ResidentFeedback: (
+        RESIDENT_FEEDBACK_TRANSITIONS,
+        RESIDENT_FEEDBACK_PERMISSIONS,
+        {FeedbackStatus.REJECTED},
+    ),
 }
 
 

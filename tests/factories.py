@@ -11,6 +11,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from marketplace import models
+from marketplace.models.ratings import BUYER_DIMENSIONS, ORGANISATION_DIMENSIONS
 from marketplace.validators import credit_code_make
 
 _serials = itertools.count(1)
@@ -415,3 +416,62 @@ class ContractFactory(factory.django.DjangoModelFactory):
             organisation_signed_by=self.created_by if signed else None,
             organisation_signed_at=now if signed else None,
         )
+
+
+class RatingRoundFactory(factory.django.DjangoModelFactory):
+    """The completion round of a completed contract, open for 15 more days."""
+
+    class Meta:
+        model = models.RatingRound
+
+    contract = factory.SubFactory(ContractFactory, status=models.Contract.Status.COMPLETED)
+    kind = models.RatingRound.Kind.COMPLETION
+    closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=15))
+
+
+class RatingFactory(factory.django.DjangoModelFactory):
+    """A buyer's evaluation of the organisation, 4 on every dimension (pass `side` and
+    `scores={dimension: score}` for others); `submitted_by` is the contract's drafter."""
+
+    class Meta:
+        model = models.Rating
+        skip_postgeneration_save = True
+
+    round = factory.SubFactory(RatingRoundFactory)
+    side = models.Rating.Side.BUYER
+    submitted_by = factory.SelfAttribute("round.contract.created_by")
+
+    @factory.post_generation
+    def scores(self, create, extracted, **kwargs):
+        if not create:
+            return
+        dimensions = (
+            ORGANISATION_DIMENSIONS if self.side == models.Rating.Side.BUYER else BUYER_DIMENSIONS
+        )
+        given = extracted or {}
+        for dimension in dimensions:
+            score = given.get(dimension, 4)
+            models.RatingScore.objects.create(
+                rating=self,
+                dimension=dimension,
+                score=score,
+                comment="" if score >= 3 else "未按计划完成。",
+            )
+
+
+class ResidentFeedbackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.ResidentFeedback
+
+    contract = factory.SubFactory(ContractFactory, status=models.Contract.Status.COMPLETED)
+    score = 5
+    comment = ""
+    status = factory.LazyAttribute(
+        lambda o: (
+            models.ResidentFeedback.Status.PENDING
+            if o.comment
+            else models.ResidentFeedback.Status.NO_COMMENT
+        )
+    )
+    client_key = factory.Sequence(lambda n: f"client-{n}")
+    day = factory.LazyFunction(timezone.localdate)

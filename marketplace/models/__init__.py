@@ -24,6 +24,14 @@ from .evaluations import (
 )
 from .organisations import Organisation, OrganisationMembership
 from .payments import GatewayEvent, LedgerEntry, Payment
+from .ratings import (
+    Rating,
+    RatingAppeal,
+    RatingRound,
+    RatingScore,
+    RatingSummary,
+    ResidentFeedback,
+)
 from .tenders import (
     Clarification,
     Tender,
@@ -66,8 +74,14 @@ __all__ = [
     "Payment",
     "PresentationSlot",
     "ProhibitedItem",
+    "Rating",
+    "RatingAppeal",
+    "RatingRound",
+    "RatingScore",
+    "RatingSummary",
     "Region",
     "ReportConfirmation",
+    "ResidentFeedback",
     "Score",
     "Tender",
     "TenderCriterion",

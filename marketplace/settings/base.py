@@ -194,6 +194,11 @@ TENDER_METHOD_RULES = {
 # fmt: on
 # A buyer answers an objection (质疑) within this many working days.
 OBJECTION_ANSWER_WORKING_DAYS = 7
+# Two-way evaluation (双向评估): both sides' evaluations are revealed when both are in, or
+# at the latest this many working days after completion (or the milestone's acceptance).
+RATING_WINDOW_WORKING_DAYS = int(env("RATING_WINDOW_WORKING_DAYS", "15"))
+# The Bayesian average counts the platform mean as this many evaluations.
+RATING_PRIOR_WEIGHT = int(env("RATING_PRIOR_WEIGHT", "5"))
 
 EMAIL_URL = env("EMAIL_URL", "console://")
 vars().update(dj_email_url.parse(EMAIL_URL))
