@@ -1,0 +1,1 @@
+"""Saved-search alerts: new tenders matched and emailed (search issue, UI)."""

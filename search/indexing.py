@@ -1,0 +1,1 @@
+"""Index updates from marketplace events (search issue, engine)."""
