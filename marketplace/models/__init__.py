@@ -22,6 +22,7 @@ from .evaluations import (
     ReportConfirmation,
     Score,
 )
+from .opendata import OcdsRelease
 from .organisations import Organisation, OrganisationMembership
 from .payments import GatewayEvent, LedgerEntry, Payment
 from .ratings import (
@@ -66,6 +67,7 @@ __all__ = [
     "MilestoneReport",
     "MilestoneReportDocument",
     "Objection",
+    "OcdsRelease",
     "ObjectionDocument",
     "Organisation",
     "OrganisationMembership",
