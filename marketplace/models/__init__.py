@@ -1,4 +1,4 @@
-from .accounts import Invitation, User
+from .accounts import ApiToken, Invitation, User
 from .audit import AuditEntry
 from .awards import Award, Objection, ObjectionDocument
 from .bids import Bid, BidDocument, TenderOpening
@@ -44,6 +44,7 @@ from .tenders import (
 )
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "Award",
     "Bid",

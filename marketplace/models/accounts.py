@@ -82,3 +82,31 @@ class Invitation(models.Model):
     @property
     def is_open(self):
         return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+class ApiToken(models.Model):
+    """A token for an organisation's own system to call the JSON API as one of its members
+    (submit bids and milestone reports through the same services as the web forms). Only
+    the SHA-256 of the token is stored; the token itself is shown once, when it is made."""
+
+    user = models.ForeignKey(
+        "marketplace.User", on_delete=models.CASCADE, related_name="organisation_api_tokens"
+    )
+    organisation = models.ForeignKey(
+        "marketplace.Organisation", on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("名称"), max_length=60)
+    key_hash = models.CharField(max_length=64, unique=True)
+    # The first characters, so a holder can tell tokens apart without the secret.
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = pgettext_lazy("plural", "API 令牌")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
