@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
+    "wagtail.contrib.routable_page",
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",

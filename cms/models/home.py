@@ -1,4 +1,4 @@
-"""Wagtail pages. Marketplace data is read through marketplace selectors only."""
+"""The portal's front page."""
 
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
