@@ -18,6 +18,7 @@ install: $(STAMP)
 demo: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_demo_data
+	$(PY) manage.py load_demo_pages
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

@@ -34,7 +34,16 @@ HOST = "127.0.0.1"
 # A session cookie (that matches no session) keeps a request out of the anonymous whole-page
 # cache (marketplace/pagecache.py): the "_uncached" pages show what a render costs.
 UNCACHED_COOKIE = "sessionid=bench-uncached"
-CACHED_PAGES = ("tenders", "tenders_city_open", "tender", "awards")
+CACHED_PAGES = (
+    "tenders",
+    "tenders_city_open",
+    "tender",
+    "awards",
+    "statistics",
+    "home",
+    "results",
+    "result",
+)
 CITY_CODE = "320500"  # 苏州市: the district filter covers all its counties
 WARMUP_REQUESTS = 20
 START_TIMEOUT_SECONDS = 30
@@ -135,6 +144,7 @@ def probe():
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
+    from cms.models import ResultPage
     from marketplace.models import Contract, Region
     from marketplace.selectors.organisations import organisation_list_public
     from marketplace.selectors.tenders import tender_list_public
@@ -165,6 +175,13 @@ def probe():
     if tender is not None:
         urls["tender"] = tender.get_absolute_url()
     urls["awards"] = "/awards/"
+    urls["statistics"] = "/statistics/"  # every chart, all years
+    # The portal (cms/): the home page, the results list and the newest published result.
+    urls["home"] = "/"
+    urls["results"] = "/results/"
+    result = ResultPage.objects.live().order_by("-first_published_at").first()
+    if result is not None:
+        urls["result"] = result.url
     # A contract half-way down, with paid milestones and ledger entries, and its buyer's
     # profile (contracts let, payment punctuality).
     contracts = Contract.objects.order_by("pk")

@@ -8,7 +8,8 @@ class MarketplaceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from marketplace import notifications, pagecache
+        from marketplace import notifications, opendata, pagecache
 
         notifications.connect()
         pagecache.connect()
+        opendata.connect()

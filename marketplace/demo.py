@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from djmoney.money import Money
 
-from marketplace.data import demo, demo_tenders
+from marketplace.data import demo, demo_ratings, demo_tenders
 from marketplace.dates import earliest_deadline
 from marketplace.models import (
     Bid,
@@ -124,8 +124,9 @@ def text_table(rows) -> list[str]:
 
 
 def demo_officers() -> list[dict]:
-    """Every demo buyer officer: the two of the base demo and those of the tender demo."""
-    return [*demo.BUYER_OFFICERS, *demo_tenders.OFFICERS]
+    """Every demo buyer officer: the two of the base demo, those of the tender demo and
+    those who sign the completed contracts of the ratings demo."""
+    return [*demo.BUYER_OFFICERS, *demo_tenders.OFFICERS, *demo_ratings.OFFICERS]
 
 
 def demo_tenders_load(*, buyers, organisations, users) -> Loaded:

@@ -53,9 +53,11 @@ DAY = datetime.timedelta(days=1)
 TOTP_PERIOD = 30  # seconds, allauth's default (MFA_TOTP_PERIOD)
 
 
-def demo_contracts_load() -> tuple[int, int]:
-    """Create the demo contracts whose award has none yet; returns (created, existing)."""
-    titles = {entry["tender"] for entry in demo_contracts.CONTRACTS}
+def demo_contracts_load(entries=None) -> tuple[int, int]:
+    """Create the demo contracts whose award has none yet; returns (created, existing).
+    `entries` defaults to data/demo_contracts.py (demo_ratings passes its completed ones)."""
+    entries = demo_contracts.CONTRACTS if entries is None else entries
+    titles = {entry["tender"] for entry in entries}
     awards = {}
     for award in (
         Award.objects.filter(tender__title__in=titles, status=Award.Status.NOTICE)
@@ -68,7 +70,7 @@ def demo_contracts_load() -> tuple[int, int]:
     )
     created = existing = 0
     signed_by = {}  # buyer id -> contracts its officers signed in this load
-    for entry in demo_contracts.CONTRACTS:
+    for entry in entries:
         ranked = awards.get(entry["tender"], [])
         if len(ranked) < entry.get("rank", 1):
             continue
@@ -96,6 +98,8 @@ class _ContractLoader:
         # Each officer signs once per load: a TOTP code is accepted only once.
         officers = BuyerMembership.objects.filter(buyer=award.tender.buyer).order_by("pk")
         self.officer = officers[turn % officers.count()].user
+        if "officer" in entry:  # a later loader's contracts name their own signing officer
+            self.officer = officers.get(user__email=entry["officer"]).user
         self.admin = (
             OrganisationMembership.objects.filter(
                 organisation=award.bid.organisation, role=OrganisationMembership.Role.ADMIN

@@ -13,3 +13,6 @@ tender_amended = Signal()
 
 # sender: Clarification; kwargs: instance (answered, public)
 clarification_answered = Signal()
+
+# sender: Contract; kwargs: instance (the contract), version (the ContractVersion now in force)
+contract_varied = Signal()

@@ -273,3 +273,66 @@ def connect():
     events.clarification_answered.connect(
         clarification_answered, sender=Clarification, dispatch_uid="clarification_mail"
     )
+
+
+# Two-way evaluation (called by services/ratings.py after commit; H1). Until the reveal an
+# email says only that an evaluation was submitted: its scores would break the seal.
+
+
+def _rating_side_emails(contract, side) -> list[str]:
+    """Who acts for a side of an evaluation: the buyer's officers for "buyer" (the buyer
+    rates), the organisation's members for "organisation"."""
+    return _contract_emails(contract, buyer=side == "buyer")
+
+
+def rating_submitted(rating):
+    """Tell the other side that this side submitted its evaluation (never its content)."""
+    rating_round = rating.round
+    contract = rating_round.contract
+    other = "organisation" if rating.side == "buyer" else "buyer"
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("“%(title)s”：对方已提交%(kind)s") % {
+            "title": contract.tender.title,
+            "kind": rating_round.get_kind_display(),
+        }
+        body = _(
+            "双方均提交后或评估期结束时（%(closes)s）同时揭晓，揭晓前双方都看不到对方的评价。"
+        ) % {"closes": timezone.localtime(rating_round.closes_at).strftime("%Y-%m-%d")}
+        if not rating_round.ratings.filter(side=other).exists():
+            body += "\n" + _("您方尚未提交评价，请在评估期结束前提交。")
+        _send_contract_page(_rating_side_emails(contract, other), subject, body, contract)
+
+
+def rating_round_revealed(rating_round):
+    """Tell both sides that the evaluations of a round are revealed."""
+    contract = rating_round.contract
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("“%(title)s”的%(kind)s已揭晓") % {
+            "title": contract.tender.title,
+            "kind": rating_round.get_kind_display(),
+        }
+        body = _("双方的评价现已公开，揭晓后不能再修改。如对评价有异议，可提出一次申诉。")
+        recipients = _rating_side_emails(contract, "buyer") + _rating_side_emails(
+            contract, "organisation"
+        )
+        _send_contract_page(recipients, subject, body, contract)
+
+
+def rating_appeal_decided(appeal):
+    """Tell the appellant's side and the evaluating side how staff decided an appeal."""
+    rating = appeal.rating
+    contract = rating.round.contract
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("“%(title)s”的评价申诉：%(status)s") % {
+            "title": contract.tender.title,
+            "status": appeal.get_status_display(),
+        }
+        body = _("处理意见：%(decision)s") % {"decision": appeal.decision}
+        if appeal.status == "upheld":
+            body += "\n" + _("该评价不再计入评分统计，并在页面上标明。")
+        recipients = [
+            appeal.filed_by.email,
+            *_rating_side_emails(contract, "buyer"),
+            *_rating_side_emails(contract, "organisation"),
+        ]
+        _send_contract_page(recipients, subject, body, contract)

@@ -13,7 +13,8 @@ is rendered once and served from the cache until its data changes:
 - An entry lives at most ``PUBLIC_PAGE_CACHE_SECONDS`` (default 60), and never past the
   next moment the page changes by the clock alone (a deadline it shows): views report
   those moments with `expires_by`.
-- Responses carry an ETag; a matching ``If-None-Match`` gets 304.
+- Responses carry an ETag; a matching ``If-None-Match`` gets 304. A Last-Modified the view
+  set is kept with the entry and answers ``If-Modified-Since`` too.
 """
 
 import datetime
@@ -27,10 +28,14 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import parse_http_date_safe
 
 from marketplace import events
 
 HIT_HEADER = "X-Page-Cache"
+# The group of the portal's Wagtail pages (cms/caching.py makes it stale); marketplace URLs
+# that hand a request to Wagtail cache under it too.
+PORTAL = "pages"
 
 
 def _generation_key(group):
@@ -42,15 +47,35 @@ def bump(group):
     transaction.on_commit(lambda: cache.set(_generation_key(group), uuid.uuid4().hex, None))
 
 
+# The page groups that go stale when an object of these models changes status: the
+# statistics (contracts signed, milestones accepted, payments settled, tenders past bidding)
+# as well as the tender pages.
+STALE_ON_STATUS_CHANGE = {
+    "Tender": ("tenders", "statistics"),
+    "Contract": ("statistics",),
+    "Milestone": ("statistics",),
+    "Payment": ("statistics",),
+}
+
+
+def _status_changed(sender, **kwargs):
+    for group in STALE_ON_STATUS_CHANGE[sender.__name__]:
+        bump(group)
+
+
 def _tenders_changed(sender, **kwargs):
     bump("tenders")
 
 
 def connect():
-    """Tender pages go stale on any tender status change, amendment or published answer."""
-    from marketplace.models import Tender
+    """Pages go stale on the status changes in STALE_ON_STATUS_CHANGE; tender pages also
+    on an amendment or a published answer."""
+    from marketplace import models
 
-    events.status_changed.connect(_tenders_changed, sender=Tender, dispatch_uid="pagecache")
+    for name in STALE_ON_STATUS_CHANGE:
+        events.status_changed.connect(
+            _status_changed, sender=getattr(models, name), dispatch_uid="pagecache"
+        )
     events.tender_amended.connect(_tenders_changed, dispatch_uid="pagecache")
     events.clarification_answered.connect(_tenders_changed, dispatch_uid="pagecache")
 
@@ -102,7 +127,10 @@ def _respond(request, response, etag, hit):
     response["ETag"] = etag
     response[HIT_HEADER] = "hit" if hit else "miss"
     patch_vary_headers(response, ("Cookie", "Accept-Language"))
-    return get_conditional_response(request, etag=etag, response=response)
+    last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
+    return get_conditional_response(
+        request, etag=etag, last_modified=last_modified, response=response
+    )
 
 
 def public_page(group):
@@ -113,6 +141,8 @@ def public_page(group):
         def wrapped(request, *args, **kwargs):
             if not _cacheable_request(request):
                 return view(request, *args, **kwargs)
+            # Inner layers (a Wagtail page's own serve) see that the response is cached here.
+            request._page_cache_group = group
             generation_key, page_key = _generation_key(group), _page_key(group, request)
             found = cache.get_many([generation_key, page_key])
             generation = found.get(generation_key)
@@ -122,6 +152,8 @@ def public_page(group):
                 generation = cache.get(generation_key)
             elif entry is not None and entry["generation"] == generation:
                 response = HttpResponse(entry["content"], content_type=entry["content_type"])
+                if entry.get("last_modified"):
+                    response["Last-Modified"] = entry["last_modified"]
                 return _respond(request, response, entry["etag"], hit=True)
             response = view(request, *args, **kwargs)
             if not _cacheable_response(request, response):
@@ -131,6 +163,7 @@ def public_page(group):
                 "content": response.content,
                 "content_type": response["Content-Type"],
                 "etag": f'"{hashlib.sha256(response.content).hexdigest()[:32]}"',
+                "last_modified": response.get("Last-Modified"),
             }
             timeout = timeout_for(request)
             if timeout:

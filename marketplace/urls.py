@@ -1,14 +1,18 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
+from wagtail.views import serve as wagtail_serve
 
+from marketplace import pagecache
+from marketplace.api import api
 from marketplace.views import (
     accounts,
+    api_tokens,
     awards,
     bids,
     buyer_tenders,
@@ -18,9 +22,13 @@ from marketplace.views import (
     delivery,
     evaluations,
     files,
+    opendata,
     organisations,
+    pages,
     panels,
     payments,
+    ratings,
+    stats,
     tenders,
     venture,
 )
@@ -34,13 +42,14 @@ urlpatterns = [
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("dashboard/", accounts.dashboard, name="dashboard"),
     path("invitations/<str:token>/", accounts.invitation_accept_view, name="invitation_accept"),
-    path("organisations/", organisations.organisation_list, name="organisation_list"),
+    # Directories and profiles are Wagtail routable pages (cms/models/profiles.py).
+    path("organisations/", pages.wagtail_page, name="organisation_list"),
     path(
         "organisations/register/",
         organisations.organisation_register_view,
         name="organisation_register",
     ),
-    path("organisations/<int:pk>/", organisations.organisation_detail, name="organisation_detail"),
+    path("organisations/<int:pk>/", pages.wagtail_page, name="organisation_detail"),
     path("organisations/<int:pk>/edit/", organisations.organisation_edit, name="organisation_edit"),
     path(
         "organisations/<int:pk>/resubmit/",
@@ -57,8 +66,8 @@ urlpatterns = [
         organisations.organisation_member_remove_view,
         name="organisation_member_remove",
     ),
-    path("buyers/", buyers.buyer_list, name="buyer_list"),
-    path("buyers/<int:pk>/", buyers.buyer_detail, name="buyer_detail"),
+    path("buyers/", pages.wagtail_page, name="buyer_list"),
+    path("buyers/<int:pk>/", pages.wagtail_page, name="buyer_detail"),
     path("buyer/", buyers.buyer_workspace, name="buyer_workspace"),
     path("buyer/<int:pk>/delegations/new/", buyers.delegation_create, name="delegation_create"),
     path(
@@ -228,12 +237,63 @@ urlpatterns = [
         contracts.contract_version,
         name="contract_version",
     ),
+    # Residents' satisfaction feedback (issue 6): the form, no account needed (CSRF applies).
+    path(
+        "contracts/<int:pk>/feedback/", contracts.contract_feedback_view, name="contract_feedback"
+    ),
+    # Two-way evaluation (H2): the completion round and optional milestone rounds.
+    path("contracts/<int:pk>/evaluation/", ratings.contract_evaluation, name="contract_evaluation"),
+    path(
+        "contracts/<int:pk>/milestones/<int:milestone_pk>/evaluation/",
+        ratings.milestone_evaluation,
+        name="milestone_evaluation",
+    ),
+    # JSON API (marketplace/api/): public reads, organisation tokens, /api/v1/docs.
+    path("api/v1/", api.urls),
+    path(
+        "organisations/<int:pk>/api-tokens/",
+        api_tokens.organisation_api_tokens,
+        name="organisation_api_tokens",
+    ),
+    path(
+        "organisations/<int:pk>/api-tokens/<int:token_pk>/revoke/",
+        api_tokens.organisation_api_token_revoke,
+        name="organisation_api_token_revoke",
+    ),
+    path("search/", include("search.urls")),
     path("catalogue/", catalogue.catalogue_list, name="catalogue_list"),
     path("lists/", catalogue.communitylist_index, name="communitylist_index"),
     path("lists/<str:region_code>/", catalogue.communitylist_detail, name="communitylist_detail"),
 ]
 
+# Statistics (H7): the charts page and each chart's figures as CSV.
+urlpatterns += [
+    path("statistics/", stats.statistics, name="statistics"),
+    path("statistics/<slug:chart>.csv", stats.statistics_csv, name="statistics_csv"),
+]
+
+# Open data, OCDS 1.1 (H6): the explanation page, release and record packages, bulk download.
+urlpatterns += [
+    path("opendata/", opendata.opendata_index, name="opendata_index"),
+    path("opendata/ocds/releases/", opendata.ocds_release_package, name="ocds_release_package"),
+    path(
+        "opendata/ocds/records/<str:ocid>/",
+        opendata.ocds_record_package,
+        name="ocds_record_package",
+    ),
+    path("opendata/ocds/bulk/", opendata.ocds_bulk, name="ocds_bulk"),
+]
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+# The portal's Wagtail pages for anonymous readers come from the page cache before Wagtail
+# routes the path (a hit costs no query); the same pattern follows in wagtail_urls.
+urlpatterns.append(
+    re_path(
+        r"^((?:[\w\-]+/)*)$",
+        pagecache.public_page(pagecache.PORTAL)(wagtail_serve),
+        name="portal_page",
+    )
+)
 urlpatterns.append(path("", include(wagtail_urls)))

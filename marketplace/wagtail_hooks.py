@@ -247,3 +247,91 @@ class MarketplaceViewSetGroup(ModelViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_marketplace_viewsets():
     return MarketplaceViewSetGroup()
+
+
+# --- Residents' comments: moderation queue (issue 6, 居民留言审核) ---------------------------
+# Appended as one block, imports included, so parallel edits of this file do not collide.
+from marketplace.models import ResidentFeedback  # noqa: E402
+from marketplace.views.admin.feedback import (  # noqa: E402
+    MODERATE,
+    ResidentFeedbackApproveView,
+    ResidentFeedbackIndexView,
+    ResidentFeedbackRejectView,
+)
+
+# Staff look and moderate; nobody adds, edits or deletes what residents wrote.
+register_permission_policy(
+    ResidentFeedback, StaffOnlyPermissionPolicy(ResidentFeedback, actions={"view", MODERATE})
+)
+
+
+class ResidentFeedbackViewSet(StaffViewSet):
+    model = ResidentFeedback
+    name = "resident_feedback"
+    icon = "comment"
+    menu_label = _("居民留言审核")
+    menu_order = 151
+    add_to_admin_menu = True
+    inspect_view_enabled = False
+    index_view_class = ResidentFeedbackIndexView
+    list_display = ["comment", "score", "contract", "created_at"]
+
+    def get_urlpatterns(self):
+        # The queue and the two moves only: no add, edit, delete or history pages exist.
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+            path(
+                "approve/<int:pk>/",
+                self.construct_view(ResidentFeedbackApproveView),
+                name="approve",
+            ),
+            path(
+                "reject/<int:pk>/", self.construct_view(ResidentFeedbackRejectView), name="reject"
+            ),
+        ]
+
+
+@hooks.register("register_admin_viewset")
+def register_resident_feedback_viewset():
+    return ResidentFeedbackViewSet()
+
+
+# --- Two-way evaluation: the staff queue of appeals (issue 6, 评价申诉, H2) ------------------
+# Appended as one block, imports included, so parallel edits of this file do not collide.
+from marketplace.models import RatingAppeal  # noqa: E402
+from marketplace.views.admin.ratings import (  # noqa: E402
+    DECIDE,
+    RatingAppealDecideView,
+    RatingAppealIndexView,
+)
+
+# Staff look and decide; nobody adds, edits or deletes an appeal or the evaluation.
+register_permission_policy(
+    RatingAppeal, StaffOnlyPermissionPolicy(RatingAppeal, actions={"view", DECIDE})
+)
+
+
+class RatingAppealViewSet(StaffViewSet):
+    model = RatingAppeal
+    name = "rating_appeals"
+    icon = "warning"
+    menu_label = _("评价申诉")
+    menu_order = 152
+    add_to_admin_menu = True
+    inspect_view_enabled = False
+    index_view_class = RatingAppealIndexView
+    list_display = ["rating", "reason", "filed_by", "created_at"]
+
+    def get_urlpatterns(self):
+        # The queue and the decision only: no add, edit, delete or history pages exist.
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+            path("decide/<int:pk>/", self.construct_view(RatingAppealDecideView), name="decide"),
+        ]
+
+
+@hooks.register("register_admin_viewset")
+def register_rating_appeal_viewset():
+    return RatingAppealViewSet()

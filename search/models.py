@@ -1,6 +1,6 @@
 """Saved searches (订阅) of organisation members and the tenders matched for them.
 
-The database search backend's index tables live here too (search/backends/database.py).
+The database search backend's index table lives here too (search/backends/database.py).
 """
 
 import secrets
@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from djmoney.models.fields import MoneyField
 
 
 def _unsubscribe_token() -> str:
@@ -81,3 +82,82 @@ class SavedSearchMatch(models.Model):
 
     def __str__(self):
         return f"{self.saved_search} · {self.tender_id}"
+
+
+class TsVectorField(models.Field):
+    """A PostgreSQL `tsvector`; plain text elsewhere (unused there: SQLite matches tokens)."""
+
+    description = "Full-text search vector"
+
+    def db_type(self, connection):
+        return "tsvector" if connection.vendor == "postgresql" else "text"
+
+
+class FacetsField(models.Field):
+    """An entry's facet values as "facet:value" tokens: a `text[]` on PostgreSQL (under a GIN
+    index, so a filter is `facets @> …` and the counts one GROUP BY over `unnest(facets)`);
+    elsewhere the tokens space-padded in text (" kind:tender category:01 "), matched whole
+    with LIKE."""
+
+    description = "Facet values"
+
+    def db_type(self, connection):
+        return "text[]" if connection.vendor == "postgresql" else "text"
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None or isinstance(value, str):
+            return value
+        if connection.vendor == "postgresql":
+            return list(value)
+        return f" {' '.join(value)} " if value else ""
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or isinstance(value, list):
+            return value
+        return value.split()
+
+
+class SearchEntry(models.Model):
+    """One searchable object of the database backend (search/backends/database.py): its text
+    segmented by jieba, the values it is filtered and sorted by, and what a hit displays.
+
+    `title_terms` and `terms` hold the segmented words padded with spaces (" 居家 养老 "), so
+    a word is matched whole on any database; on PostgreSQL `vector` holds the same words
+    (title weighted A, the rest B) under a GIN index. A full rebuild writes a fresh table
+    and swaps it in (DatabaseBackend.rebuild)."""
+
+    kind = models.CharField(max_length=16)
+    object_id = models.BigIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=200)
+    title_terms = models.TextField(blank=True)
+    terms = models.TextField(blank=True)
+    vector = TsVectorField(null=True, editable=False)
+    budget = MoneyField(
+        max_digits=14,
+        decimal_places=2,
+        default_currency="CNY",
+        currency_choices=[("CNY", "CNY")],
+        null=True,
+    )
+    deadline = models.DateTimeField(null=True)
+    published_at = models.DateTimeField(null=True)
+    # Display values of a hit (names, codes, levels), see search.indexing.Record.fields.
+    fields = models.JSONField(default=dict)
+    # Facet values as "facet:value" (search.indexing.Record.facet_tokens): categories and
+    # regions with all their ancestors, so a filter on 苏州市 finds entries of 姑苏区.
+    facets = FacetsField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_id"], name="one_search_entry_per_object"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["kind", "-published_at", "-id"], name="search_entry_newest"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}:{self.object_id}"

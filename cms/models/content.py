@@ -7,10 +7,12 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
+from cms.caching import CachedPageMixin
 from cms.models.blocks import body_blocks
+from marketplace.views import paginate
 
 
-class NewsIndexPage(Page):
+class NewsIndexPage(CachedPageMixin, Page):
     intro = RichTextField(_("导语"), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
@@ -20,8 +22,14 @@ class NewsIndexPage(Page):
     class Meta:
         verbose_name = _("新闻列表")
 
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        news = NewsPage.objects.child_of(self).live().order_by("-date", "-pk")
+        context["news_page"] = paginate(request, news)
+        return context
 
-class NewsPage(Page):
+
+class NewsPage(CachedPageMixin, Page):
     date = models.DateField(_("发布日期"), default=timezone.localdate)
     intro = models.CharField(_("摘要"), max_length=250, blank=True)
     body = StreamField(body_blocks(), blank=True, verbose_name=_("正文"))
@@ -39,7 +47,7 @@ class NewsPage(Page):
         verbose_name = _("新闻")
 
 
-class PolicyPage(Page):
+class PolicyPage(CachedPageMixin, Page):
     """A policy page (政策法规); policy pages may nest (a section with its documents)."""
 
     intro = models.CharField(_("摘要"), max_length=250, blank=True)
@@ -50,3 +58,8 @@ class PolicyPage(Page):
 
     class Meta:
         verbose_name = _("政策法规")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["sections"] = self.get_children().live().specific().order_by("path")
+        return context

@@ -3,16 +3,27 @@ the contract completes; the facts (parties, amount, period, milestones, indicato
 beneficiaries, ratings, resident feedback) are read live from the marketplace, editors add
 the summary, the story and photos, then publish."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
+from cms.caching import CachedPageMixin, modified_at
+from cms.forms import ResultFilterForm
 from cms.models.blocks import body_blocks
+from marketplace.selectors.results import (
+    result_contract_get,
+    result_contracts,
+    result_contracts_by_id,
+    result_facts,
+)
+from marketplace.views import paginate, query_without_page
 
 
-class ResultIndexPage(Page):
+class ResultIndexPage(CachedPageMixin, Page):
     """`/results/`: published results, filtered by category, district and year."""
 
     intro = RichTextField(_("导语"), blank=True)
@@ -24,8 +35,41 @@ class ResultIndexPage(Page):
     class Meta:
         verbose_name = _("项目成果列表")
 
+    def results(self, filters):
+        """Published result pages under this index, filtered, newest publication first."""
+        contracts = result_contracts(
+            category=filters.get("category"),
+            region=filters.get("district"),
+            year=filters.get("year"),
+        )
+        return (
+            ResultPage.objects.child_of(self)
+            .live()
+            .filter(contract_id__in=contracts.values("pk"))
+            .select_related("cover_image")
+            .order_by("-first_published_at", "-pk")
+        )
 
-class ResultPage(Page):
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        form = ResultFilterForm(request.GET or None)
+        filters = form.cleaned_data if form.is_valid() else {}
+        page = paginate(request, self.results(filters))
+        attach_contracts(page)
+        context.update(form=form, results_page=page, query=query_without_page(request))
+        return context
+
+
+def attach_contracts(pages):
+    """Give each result page its contract (tender, parties) in one query for them all."""
+    pages = list(pages)
+    contracts = result_contracts_by_id([page.contract_id for page in pages])
+    for page in pages:
+        page.result_contract = contracts.get(page.contract_id)
+    return pages
+
+
+class ResultPage(CachedPageMixin, Page):
     contract = models.OneToOneField(
         "marketplace.Contract",
         on_delete=models.PROTECT,
@@ -63,3 +107,18 @@ class ResultPage(Page):
 
     class Meta:
         verbose_name = _("项目成果")
+
+    def clean(self):
+        super().clean()
+        if self.cover_image_id and not self.cover_alt.strip():
+            raise ValidationError({"cover_alt": _("有封面图片时必须填写替代文字。")})
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        contract = result_contract_get(self.contract_id)
+        if contract is None:
+            raise Http404
+        facts = result_facts(contract)
+        modified_at(request, facts.updated_at)
+        context["facts"] = facts
+        return context

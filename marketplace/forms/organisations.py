@@ -1,14 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.forms.widgets import (
-    RegionChoiceField,
-    RegionMultipleChoiceField,
-    Select,
-    SelectMultiple,
-)
+from marketplace.forms.widgets import RegionMultipleChoiceField, SelectMultiple
 from marketplace.models import Category, Invitation, Organisation, Region
-from marketplace.selectors.catalogue import category_list_top_level, region_list_for_filters
 
 
 class OrganisationForm(forms.ModelForm):
@@ -61,36 +55,6 @@ class OrganisationForm(forms.ModelForm):
     def _post_clean(self):
         # Model validation happens in the service, which reports errors per field.
         pass
-
-
-class DirectoryFilterForm(forms.Form):
-    district = RegionChoiceField(
-        label=_("地区"), queryset=Region.objects.none(), required=False, empty_label=_("全部地区")
-    )
-    category = forms.ModelChoiceField(
-        widget=Select,
-        label=_("服务领域"),
-        queryset=Category.objects.none(),
-        required=False,
-        empty_label=_("全部领域"),
-    )
-    min_rating = forms.TypedChoiceField(
-        widget=Select,
-        label=_("评估等级"),
-        choices=[("", _("不限"))]
-        + [
-            (level.value, _("%(level)s及以上") % {"level": level.label})
-            for level in Organisation.RatingLevel
-        ],
-        coerce=int,
-        required=False,
-        empty_value=None,
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["district"].queryset = region_list_for_filters()
-        self.fields["category"].queryset = category_list_top_level()
 
 
 class InvitationForm(forms.Form):

@@ -149,3 +149,19 @@ def award_get_for_contract(*, pk, user) -> Award:
     if not permissions.is_buyer_officer(user, award.tender.buyer_id):
         raise Http404
     return award
+
+
+def contract_list_public(*, buyer=None, organisation=None, status=None):
+    """Contracts signed by both sides (as on the public contract page), newest signature
+    first, with tender and parties fetched up front; optionally of one buyer, organisation
+    or status."""
+    contracts = Contract.objects.exclude(status=Contract.Status.DRAFT).filter(
+        signed_at__isnull=False
+    )
+    if buyer is not None:
+        contracts = contracts.filter(buyer_id=buyer)
+    if organisation is not None:
+        contracts = contracts.filter(organisation_id=organisation)
+    if status:
+        contracts = contracts.filter(status=status)
+    return _with_parties(contracts).order_by("-signed_at", "-pk")

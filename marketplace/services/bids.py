@@ -23,35 +23,35 @@ from marketplace.workflows import transition
 PROPOSAL_FIELDS = ("service_plan", "team", "outputs", "beneficiaries")
 
 
+def _amount_error(message, code) -> ValidationError:
+    """An error on the amount field that keeps its code (a plain dict would drop it)."""
+    return ValidationError({"amount": ValidationError(message, code=code)})
+
+
 def _check_amount(amount, tender):
     label = _("申请资助金额") if tender.is_venture else _("投标报价")
     if not isinstance(amount, Money):
         raise TypeError("amount must be a Money")
     if str(amount.currency) != "CNY":
-        raise ValidationError(
-            {"amount": _("%(label)s须以人民币（CNY）填写。") % {"label": label}},
-            code="currency",
-        )
+        raise _amount_error(_("%(label)s须以人民币（CNY）填写。") % {"label": label}, "currency")
     value = Decimal(amount.amount)
     if value <= 0:
-        raise ValidationError({"amount": _("%(label)s必须大于0。") % {"label": label}})
+        raise _amount_error(_("%(label)s必须大于0。") % {"label": label}, "not_positive")
     if value != value.quantize(Decimal("0.01")):
-        raise ValidationError({"amount": _("%(label)s最多保留两位小数（分）。") % {"label": label}})
+        raise _amount_error(
+            _("%(label)s最多保留两位小数（分）。") % {"label": label}, "too_many_decimals"
+        )
     if tender.is_venture and tender.project_cap is not None and amount > tender.project_cap:
-        raise ValidationError(
-            {
-                "amount": _("申请资助金额 %(amount)s 超过单个项目资助上限 %(cap)s。")
-                % {"amount": amount, "cap": tender.project_cap}
-            },
-            code="over_cap",
+        raise _amount_error(
+            _("申请资助金额 %(amount)s 超过单个项目资助上限 %(cap)s。")
+            % {"amount": amount, "cap": tender.project_cap},
+            "over_cap",
         )
     if amount > tender.budget:
-        raise ValidationError(
-            {
-                "amount": _("%(label)s %(amount)s 超过项目预算 %(budget)s。")
-                % {"label": label, "amount": amount, "budget": tender.budget}
-            },
-            code="over_budget",
+        raise _amount_error(
+            _("%(label)s %(amount)s 超过项目预算 %(budget)s。")
+            % {"label": label, "amount": amount, "budget": tender.budget},
+            "over_budget",
         )
 
 
@@ -91,7 +91,8 @@ def bid_submit(*, tender, organisation, by, amount, documents=(), **proposal) ->
     _check_amount(amount, tender)
     failures = tender_eligibility_failures(tender, organisation)
     if failures:
-        raise ValidationError(failures, code="not_eligible")
+        # Each message carries the code: a list of plain strings would drop it.
+        raise ValidationError([ValidationError(f, code="not_eligible") for f in failures])
     previous = (
         Bid.objects.select_for_update()
         .filter(Bid.LIVE, tender=tender, organisation=organisation)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from marketplace import notifications, permissions
+from marketplace import events, notifications, permissions
 from marketplace.contract_terms import (
     CENT,
     HUNDRED,
@@ -45,6 +45,7 @@ from marketplace.selectors.payments import contract_balance
 # services.payments imports this module too (a settled payment may complete its contract):
 # both import the module, not its names, so either may be imported first.
 from marketplace.services import payments as payment_services
+from marketplace.services import ratings as rating_services
 from marketplace.services.audit import audit_record
 from marketplace.workflows import transition
 
@@ -306,6 +307,9 @@ def _apply_variation(contract, version, *, by):
         by=by,
         action="vary",
         data={"version": version.number, "amount": terms["amount"], "sha256": version.sha256},
+    )
+    transaction.on_commit(
+        lambda: events.contract_varied.send(sender=Contract, instance=contract, version=version)
     )
 
 
@@ -575,4 +579,6 @@ def contract_complete_if_done(contract) -> bool:
     }:
         return False
     transition(contract, Contract.Status.COMPLETED, by=None)
+    # Completion opens the two-way evaluation both sides owe (issue 6).
+    rating_services.rating_round_open(contract=contract)
     return True

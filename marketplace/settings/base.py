@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    # django-ninja: in INSTALLED_APPS so /api/v1/docs renders its self-hosted Swagger UI
+    # (templates and static files) instead of the CDN version.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -206,6 +209,9 @@ vars().update(dj_email_url.parse(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "政社通 <noreply@zhengshe.localhost>")
 
 ELASTICSEARCH_URL = env("ELASTICSEARCH_URL")
+# "cjk" (built in, no plugin), "smartcn" or "ik" (analysis-smartcn / analysis-ik installed).
+ELASTICSEARCH_ANALYZER = env("ELASTICSEARCH_ANALYZER", "cjk")
+ELASTICSEARCH_INDEX_PREFIX = env("ELASTICSEARCH_INDEX_PREFIX", "zhengshe")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 # Stripe.js on the buyer's payment-method page; STRIPE_API_BASE points the server-side client
@@ -228,6 +234,21 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
 PAGE_SIZE = 20
+
+# JSON API /api/v1/ (marketplace/api/): requests per fixed window, per IP for anonymous calls
+# and per token for authenticated ones ("<count>/<s|min|h|day>"); page sizes of its lists.
+API_RATE_LIMIT_ANON = env("API_RATE_LIMIT_ANON", "120/min")
+API_RATE_LIMIT_TOKEN = env("API_RATE_LIMIT_TOKEN", "600/min")
+API_MAX_PAGE_SIZE = 100
+
+# Open data (OCDS 1.1, marketplace/ocds.py). A real prefix is "ocds-" plus the six characters
+# the Open Contracting Partnership registers for a publisher; the default marks the data as
+# not yet registered.
+OCDS_PREFIX = env("OCDS_PREFIX", "ocds-zhengshe")
+OCDS_PUBLISHER_NAME = env("OCDS_PUBLISHER_NAME", "政社通")
+OCDS_PUBLISHER_URI = env("OCDS_PUBLISHER_URI", SITE_URL)
+OCDS_LICENSE = env("OCDS_LICENSE", "https://creativecommons.org/licenses/by/4.0/")
+OCDS_PAGE_SIZE = 100
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ from marketplace.models import Invitation
 from marketplace.selectors.buyers import buyer_memberships_for_user
 from marketplace.selectors.delivery import due_next_for_organisation
 from marketplace.selectors.organisations import organisation_memberships_for_user
+from marketplace.selectors.ratings import rating_rounds_pending_for_user
 from marketplace.services.accounts import invitation_accept
 
 
@@ -30,6 +31,7 @@ def dashboard(request):
             "buyer_memberships": buyer_memberships_for_user(user),
             "expert": getattr(user, "expert", None),
             "needs_mfa": permissions.requires_mfa(user) and not permissions.has_mfa(user),
+            "rating_rounds": rating_rounds_pending_for_user(user),
         },
     )
 

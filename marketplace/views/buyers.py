@@ -1,53 +1,19 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketplace import permissions
-from marketplace.forms.buyers import BuyerFilterForm, DelegationForm
+from marketplace.forms.buyers import DelegationForm
 from marketplace.models import Buyer, Delegation
-from marketplace.selectors.buyers import (
-    buyer_children,
-    buyer_delegations_active,
-    buyer_get,
-    buyer_list_public,
-    buyer_memberships_for_user,
-)
+from marketplace.selectors.buyers import buyer_memberships_for_user
 from marketplace.selectors.delivery import due_next_for_buyer
 from marketplace.selectors.payments import buyer_punctuality
+from marketplace.selectors.ratings import rating_rounds_pending_for_user
 from marketplace.services.buyers import delegation_grant, delegation_revoke
-from marketplace.views import add_service_errors, paginate, query_without_page
-
-
-def buyer_list(request):
-    form = BuyerFilterForm(request.GET or None)
-    region = form.cleaned_data.get("region") if form.is_valid() else None
-    page = paginate(request, buyer_list_public(region=region))
-    return render(
-        request,
-        "marketplace/buyer_list.html",
-        {"form": form, "page": page, "query": query_without_page(request)},
-    )
-
-
-def buyer_detail(request, pk):
-    try:
-        buyer = buyer_get(pk=pk)
-    except Buyer.DoesNotExist as error:
-        raise Http404 from error
-    return render(
-        request,
-        "marketplace/buyer_detail.html",
-        {
-            "buyer": buyer,
-            "children": buyer_children(buyer),
-            "delegations": buyer_delegations_active(buyer),
-            "punctuality": buyer_punctuality(buyer),
-        },
-    )
+from marketplace.views import add_service_errors
 
 
 @login_required
@@ -63,7 +29,11 @@ def buyer_workspace(request):
     return render(
         request,
         "marketplace/buyer_workspace.html",
-        {"memberships": memberships, "due_next": due_next},
+        {
+            "memberships": memberships,
+            "due_next": due_next,
+            "rating_rounds": rating_rounds_pending_for_user(request.user),
+        },
     )
 
 

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,6 +21,7 @@ from marketplace.forms.contracts import (
     indicators_text,
     milestones_text,
 )
+from marketplace.forms.feedback import ResidentFeedbackForm
 from marketplace.models import Contract, Organisation
 from marketplace.selectors.contracts import (
     award_get_for_contract,
@@ -32,7 +34,9 @@ from marketplace.selectors.contracts import (
     contracts_for_organisation,
 )
 from marketplace.selectors.delivery import milestones_for_contract
+from marketplace.selectors.feedback import resident_feedback_public, resident_feedback_summary
 from marketplace.selectors.payments import contract_balance, contract_payments
+from marketplace.selectors.ratings import ratings_public_for_contract
 from marketplace.services.contracts import (
     CHANGEABLE,
     contract_create,
@@ -41,7 +45,13 @@ from marketplace.services.contracts import (
     contract_variation_withdraw,
     contract_vary,
 )
+from marketplace.services.feedback import (
+    FEEDBACK_CONTRACT_STATUSES,
+    resident_client_key,
+    resident_feedback_submit,
+)
 from marketplace.views import add_service_errors, paginate
+from marketplace.views.ratings import evaluation_links
 
 
 def _errors(error) -> str:
@@ -149,6 +159,8 @@ def _detail_context(request, contract, **forms):
         "can_withdraw": is_buyer and pending is not None and pending.number > 1,
         "terminate_form": forms.get("terminate_form")
         or (TerminateForm() if is_buyer and open_ else None),
+        # Two-way evaluation (H2): the completion round and the optional milestone ones.
+        "evaluation_links": evaluation_links(contract, milestones),
     }
 
 
@@ -267,7 +279,9 @@ def contract_version(request, pk, number):
 
 def contract_public(request, pk):
     """The public part of a signed contract: parties, amount, term, milestones and their
-    status, payments made. No documents, reports or signatures."""
+    status, payments made, the two-way ratings once revealed, and residents' satisfaction
+    (its own figure, approved comments, and the form while the project is delivered). No
+    documents, reports or signatures."""
     contract = contract_public_get(pk=pk)
     return render(
         request,
@@ -276,7 +290,48 @@ def contract_public(request, pk):
             "contract": contract,
             "milestones": list(contract.milestones.all()),
             "balance": contract_balance(contract),
+            "ratings": ratings_public_for_contract(contract),
+            "feedback_summary": resident_feedback_summary(contract),
+            "feedback_page": paginate(request, resident_feedback_public(contract)),
+            "feedback_open": contract.status in FEEDBACK_CONTRACT_STATUSES,
         },
+    )
+
+
+def contract_feedback_view(request, pk):
+    """A resident's score and optional comment, without an account. The form has its own
+    page so the public contract page carries no CSRF token (and stays cacheable, see
+    marketplace/pagecache.py). The client is known only by a keyed hash of its address and
+    browser; success goes back to the public page with a message."""
+    contract = contract_public_get(pk=pk)
+    public_url = f"{reverse('contract_public', args=[contract.pk])}#resident-feedback"
+    if contract.status not in FEEDBACK_CONTRACT_STATUSES:
+        messages.error(request, _("只有实施中或已完成的项目可以评价。"))
+        return redirect(public_url)
+    form = ResidentFeedbackForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            feedback = resident_feedback_submit(
+                contract=contract,
+                client_key=resident_client_key(
+                    address=request.META.get("REMOTE_ADDR", ""),
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                ),
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if feedback.comment:
+                messages.success(request, _("感谢您的评价！评分已计入，留言经审核后公开。"))
+            else:
+                messages.success(request, _("感谢您的评价！评分已计入。"))
+            return redirect(public_url)
+    return render(
+        request,
+        "marketplace/contract_feedback_form.html",
+        {"contract": contract, "form": form},
+        status=400 if form.is_bound else 200,
     )
 
 

@@ -8,18 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketplace import permissions
-from marketplace.forms.organisations import (
-    DirectoryFilterForm,
-    InvitationForm,
-    OrganisationForm,
-)
+from marketplace.forms.organisations import InvitationForm, OrganisationForm
 from marketplace.models import Organisation, OrganisationMembership
-from marketplace.selectors.audit import audit_latest_reason
-from marketplace.selectors.organisations import (
-    organisation_get_for_user,
-    organisation_list_public,
-    organisation_members,
-)
+from marketplace.selectors.organisations import organisation_members
 from marketplace.services.accounts import invitation_create
 from marketplace.services.organisations import (
     organisation_member_remove,
@@ -27,37 +18,7 @@ from marketplace.services.organisations import (
     organisation_resubmit,
     organisation_update,
 )
-from marketplace.views import add_service_errors, paginate, query_without_page
-
-
-def organisation_list(request):
-    form = DirectoryFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    organisations = organisation_list_public(
-        district=filters.get("district"),
-        category=filters.get("category"),
-        min_rating=filters.get("min_rating"),
-    )
-    page = paginate(request, organisations)
-    return render(
-        request,
-        "marketplace/organisation_list.html",
-        {"form": form, "page": page, "query": query_without_page(request)},
-    )
-
-
-def organisation_detail(request, pk):
-    organisation = organisation_get_for_user(pk=pk, user=request.user)
-    context = {"organisation": organisation}
-    if permissions.can_view_organisation_private(request.user, organisation):
-        context["is_admin"] = permissions.is_organisation_admin(request.user, organisation)
-        context["is_member"] = permissions.is_organisation_member(request.user, organisation)
-        context["status_reason"] = (
-            audit_latest_reason(organisation, to_status=organisation.status)
-            if organisation.status in (Organisation.Status.REJECTED, Organisation.Status.SUSPENDED)
-            else ""
-        )
-    return render(request, "marketplace/organisation_detail.html", context)
+from marketplace.views import add_service_errors
 
 
 def _profile_fields(form):

@@ -22,7 +22,7 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.data import community_lists, demo, demo_evaluations
+from marketplace.data import community_lists, demo, demo_evaluations, demo_ratings
 from marketplace.demo import (
     buyer_credit_code,
     demo_officers,
@@ -37,6 +37,8 @@ from marketplace.demo_evaluations import (
     demo_experts_load,
     demo_experts_people,
 )
+from marketplace.demo_feedback import demo_feedback_load
+from marketplace.demo_ratings import demo_ratings_load
 from marketplace.models import (
     Buyer,
     BuyerMembership,
@@ -88,6 +90,8 @@ class Command(BaseCommand):
                 self.load_tenders()
                 self.load_evaluations()
                 self.load_contracts()
+                self.load_ratings()
+                self.load_feedback()
         except (ValidationError, PermissionDenied) as error:
             raise CommandError(f"载入失败，已全部回滚，数据库未改动：{error}") from error
         self.print_logins()
@@ -404,6 +408,20 @@ class Command(BaseCommand):
         self.stdout.write("服务合同、履约与支付…")
         created, existing = demo_contracts_load()
         self.report("服务合同", created, existing)
+
+    def load_ratings(self):
+        self.stdout.write("结项合同与双向评估…")
+        loaded = demo_ratings_load(staff=self.staff)
+        done = loaded.contracts or loaded.ratings
+        self.report("结项合同", loaded.contracts, 0 if done else len(demo_ratings.CONTRACTS))
+        self.report("双向评估", loaded.ratings, 0)
+        if done:
+            self.report("评价申诉", loaded.appeals, 0)
+            self.report("评估期满揭晓", loaded.revealed, 0)
+
+    def load_feedback(self):
+        created, existing = demo_feedback_load(staff=self.staff)
+        self.report("居民满意度评价", created, existing)
 
     # Output ---------------------------------------------------------------------------
 

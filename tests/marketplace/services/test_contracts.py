@@ -685,8 +685,10 @@ def test_contract_completes_when_every_milestone_is_paid_or_cancelled(award):
 
     contract.refresh_from_db()
     assert contract.status == Contract.Status.COMPLETED
-    entry = AuditEntry.objects.latest("id")
-    assert entry.actor is None and entry.to_status == Contract.Status.COMPLETED
+    # The completion is followed by the opening of its evaluation round (issue 6).
+    entry = AuditEntry.objects.filter(to_status=Contract.Status.COMPLETED).latest("id")
+    assert entry.actor is None and entry.object_id == str(contract.pk)
+    assert contract.rating_rounds.get().kind == "completion"
 
 
 def test_all_cancelled_does_not_complete(award):

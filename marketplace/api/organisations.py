@@ -1,0 +1,196 @@
+"""Token endpoints for an organisation's own systems. The token acts as its member for its
+organisation only; the services used by the web forms decide (bid_submit, bid_withdraw,
+milestone_report_submit) with their own permission checks, deadlines and rules. Bids and
+milestones of other organisations are 404, as on the web."""
+
+import json
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from djmoney.money import Money
+from ninja import File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from marketplace.api import schemas
+from marketplace.api.auth import token_auth
+from marketplace.api.pagination import paginate
+from marketplace.models import Milestone
+from marketplace.selectors.bids import bid_get_for_user, bid_list_for_user
+from marketplace.selectors.contracts import contracts_for_organisation
+from marketplace.selectors.delivery import milestone_get_for_report
+from marketplace.selectors.tenders import tender_get_for_user
+from marketplace.services.bids import bid_submit, bid_withdraw
+from marketplace.services.delivery import milestone_report_submit
+
+router = Router(tags=["organisation"], auth=token_auth)
+
+ERRORS = {
+    401: schemas.ErrorOut,
+    403: schemas.ErrorOut,
+    404: schemas.ErrorOut,
+    422: schemas.ErrorOut,
+    429: schemas.ErrorOut,
+}
+
+
+class BidIn(Schema):
+    amount: Decimal
+    currency: str = "CNY"
+    service_plan: str
+    team: str
+    outputs: str
+    beneficiaries: str
+
+
+class MilestoneReportIn(Schema):
+    narrative: str
+    beneficiaries: int
+    indicator_values: str = "{}"
+
+
+def _own_bid(request, bid_id):
+    """A bid of the token's organisation (404 for any other, sealed or not)."""
+    bid = bid_get_for_user(pk=bid_id, user=request.auth.user)
+    if bid.organisation_id != request.auth.organisation_id:
+        raise Http404
+    return bid
+
+
+@router.get("/me/", response={200: schemas.TokenInfo, **ERRORS}, url_name="api_me")
+def me(request):
+    """Who the token acts as."""
+    token = request.auth
+    return {
+        "organisation": schemas.organisation_ref(request, token.organisation),
+        "user": str(token.user),
+        "token_name": token.name,
+        "prefix": token.prefix,
+    }
+
+
+@router.get("/my/bids/", response={200: schemas.OwnBidPage, **ERRORS}, url_name="api_own_bids")
+def own_bids(
+    request,
+    page: int = Query(1, ge=1),
+    page_size: int | None = Query(None, ge=1),
+    tender: int | None = Query(None),
+):
+    """The organisation's bids in any status, newest first, with their content."""
+    bids = (
+        bid_list_for_user(request.auth.user, tender=tender)
+        .filter(organisation_id=request.auth.organisation_id)
+        .prefetch_related("documents")
+    )
+    return paginate(
+        request,
+        bids,
+        page=page,
+        page_size=page_size,
+        serialize=lambda b: schemas.own_bid(request, b),
+    )
+
+
+@router.post(
+    "/tenders/{tender_id}/bids/",
+    response={201: schemas.OwnBidOut, **ERRORS},
+    url_name="api_bid_submit",
+)
+def bid_create(
+    request,
+    tender_id: int,
+    payload: Form[BidIn],
+    documents: File[list[UploadedFile]] = None,
+):
+    """Submit a sealed bid as the token's organisation (multipart/form-data; files in
+    `documents`). A second submission replaces the live bid, as on the web form. Codes:
+    bidding_closed, not_eligible, over_budget, over_cap, currency, required, …"""
+    token = request.auth
+    tender = tender_get_for_user(pk=tender_id, user=token.user)
+    try:
+        amount = Money(payload.amount, payload.currency.strip().upper())
+    except Exception as error:  # an unknown currency code: moneyed refuses it
+        raise ValidationError(
+            {"currency": ValidationError(_("币种无效。"), code="currency")}
+        ) from error
+    bid = bid_submit(
+        tender=tender,
+        organisation=token.organisation,
+        by=token.user,
+        amount=amount,
+        documents=documents or (),
+        service_plan=payload.service_plan,
+        team=payload.team,
+        outputs=payload.outputs,
+        beneficiaries=payload.beneficiaries,
+    )
+    return Status(201, schemas.own_bid(request, _own_bid(request, bid.pk)))
+
+
+@router.post(
+    "/bids/{bid_id}/withdraw/",
+    response={200: schemas.OwnBidOut, **ERRORS},
+    url_name="api_bid_withdraw",
+)
+def bid_withdraw_endpoint(request, bid_id: int):
+    """Withdraw the organisation's live bid before the deadline (code bidding_closed after)."""
+    bid = _own_bid(request, bid_id)
+    bid_withdraw(bid=bid, by=request.auth.user)
+    return schemas.own_bid(request, _own_bid(request, bid_id))
+
+
+@router.get(
+    "/my/contracts/",
+    response={200: schemas.OwnContractPage, **ERRORS},
+    url_name="api_own_contracts",
+)
+def own_contracts(request, page: int = Query(1, ge=1), page_size: int | None = Query(None, ge=1)):
+    """The organisation's contracts (drafts too), newest first, with their milestones."""
+    token = request.auth
+    contracts = contracts_for_organisation(token.organisation, token.user).prefetch_related(
+        "milestones"
+    )
+    return paginate(
+        request,
+        contracts,
+        page=page,
+        page_size=page_size,
+        serialize=lambda c: schemas.own_contract(request, c),
+    )
+
+
+@router.post(
+    "/milestones/{milestone_id}/reports/",
+    response={201: schemas.MilestoneReportOut, **ERRORS},
+    url_name="api_milestone_report_submit",
+)
+def milestone_report_create(
+    request,
+    milestone_id: int,
+    payload: Form[MilestoneReportIn],
+    files: File[list[UploadedFile]] = None,
+):
+    """Submit a milestone report (履约报告) as the token's organisation (multipart/form-data;
+    `indicator_values` a JSON object {indicator name: achieved value}; evidence in `files`).
+    Codes: contract_not_active, wrong_status, indicator_required, unknown_indicator, …"""
+    token = request.auth
+    milestone = milestone_get_for_report(pk=milestone_id, user=token.user)
+    if milestone.contract.organisation_id != token.organisation_id:
+        raise Http404
+    try:
+        indicator_values = json.loads(payload.indicator_values or "{}")
+    except ValueError as error:
+        raise ValidationError(
+            {"indicator_values": ValidationError(_("指标完成值须为 JSON 对象。"), code="invalid")}
+        ) from error
+    report = milestone_report_submit(
+        milestone=milestone,
+        by=token.user,
+        narrative=payload.narrative,
+        indicator_values=indicator_values,
+        beneficiaries=payload.beneficiaries,
+        files=files or (),
+    )
+    report.milestone = Milestone.objects.get(pk=milestone.pk)
+    return Status(201, schemas.milestone_report_out(report))
