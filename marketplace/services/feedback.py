@@ -99,6 +99,5 @@ def resident_feedback_moderate(
     moderated.moderated_by = by
     moderated.moderated_at = timezone.now()
     moderated.save(update_fields=["moderated_by", "moderated_at", "updated_at"])
-    feedback.status = moderated.status
     feedback.moderated_by, feedback.moderated_at = by, moderated.moderated_at
     return moderated

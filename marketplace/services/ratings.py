@@ -239,8 +239,7 @@ def rating_submit(
         transaction.on_commit(lambda: notifications.rating_submitted(rating))
     if Rating.objects.filter(round=locked).count() == len(Rating.Side.values):
         _reveal(locked, by=by, now=now, trigger="both_submitted")
-    rating_round.status = locked.status
-    rating_round.revealed_at = locked.revealed_at
+    rating_round.refresh_from_db(fields=["status", "revealed_at"])
     return rating
 
 
