@@ -14,7 +14,15 @@ from wagtail.permissions import register_permission_policy
 
 from marketplace.forms.admin import BuyerForm, OrganisationOfficialDataForm
 from marketplace.forms.panels import ExpertAdminForm
-from marketplace.models import Buyer, CommunityListItem, Expert, Organisation, ProhibitedItem
+from marketplace.models import (
+    Buyer,
+    CommunityListItem,
+    Expert,
+    Organisation,
+    ProhibitedItem,
+    RatingAppeal,
+    ResidentFeedback,
+)
 from marketplace.views.admin.buyers import (
     BuyerCreateView,
     BuyerEditView,
@@ -31,6 +39,12 @@ from marketplace.views.admin.catalogue import (
 )
 from marketplace.views.admin.common import StaffOnlyPermissionPolicy
 from marketplace.views.admin.experts import ExpertCreateView, ExpertEditView, ExpertIndexView
+from marketplace.views.admin.feedback import (
+    MODERATE,
+    ResidentFeedbackApproveView,
+    ResidentFeedbackIndexView,
+    ResidentFeedbackRejectView,
+)
 from marketplace.views.admin.organisations import (
     ORGANISATION_ACTIONS,
     OrganisationIndexView,
@@ -38,6 +52,11 @@ from marketplace.views.admin.organisations import (
     OrganisationOfficialDataEditView,
     OrganisationReasonView,
     OrganisationTransitionView,
+)
+from marketplace.views.admin.ratings import (
+    DECIDE,
+    RatingAppealDecideView,
+    RatingAppealIndexView,
 )
 
 # Registered before any viewset asks, or Wagtail falls back to Django model permissions.
@@ -249,89 +268,57 @@ def register_marketplace_viewsets():
     return MarketplaceViewSetGroup()
 
 
-# --- Residents' comments: moderation queue (issue 6, 居民留言审核) ---------------------------
-# Appended as one block, imports included, so parallel edits of this file do not collide.
-from marketplace.models import ResidentFeedback  # noqa: E402
-from marketplace.views.admin.feedback import (  # noqa: E402
-    MODERATE,
-    ResidentFeedbackApproveView,
-    ResidentFeedbackIndexView,
-    ResidentFeedbackRejectView,
-)
-
-# Staff look and moderate; nobody adds, edits or deletes what residents wrote.
+# Staff look and act; nobody adds, edits or deletes what residents wrote, an appeal or the
+# evaluation it contests.
 register_permission_policy(
     ResidentFeedback, StaffOnlyPermissionPolicy(ResidentFeedback, actions={"view", MODERATE})
 )
-
-
-class ResidentFeedbackViewSet(StaffViewSet):
-    model = ResidentFeedback
-    name = "resident_feedback"
-    icon = "comment"
-    menu_label = _("居民留言审核")
-    menu_order = 151
-    add_to_admin_menu = True
-    inspect_view_enabled = False
-    index_view_class = ResidentFeedbackIndexView
-    list_display = ["comment", "score", "contract", "created_at"]
-
-    def get_urlpatterns(self):
-        # The queue and the two moves only: no add, edit, delete or history pages exist.
-        return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-            path(
-                "approve/<int:pk>/",
-                self.construct_view(ResidentFeedbackApproveView),
-                name="approve",
-            ),
-            path(
-                "reject/<int:pk>/", self.construct_view(ResidentFeedbackRejectView), name="reject"
-            ),
-        ]
-
-
-@hooks.register("register_admin_viewset")
-def register_resident_feedback_viewset():
-    return ResidentFeedbackViewSet()
-
-
-# --- Two-way evaluation: the staff queue of appeals (issue 6, 评价申诉, H2) ------------------
-# Appended as one block, imports included, so parallel edits of this file do not collide.
-from marketplace.models import RatingAppeal  # noqa: E402
-from marketplace.views.admin.ratings import (  # noqa: E402
-    DECIDE,
-    RatingAppealDecideView,
-    RatingAppealIndexView,
-)
-
-# Staff look and decide; nobody adds, edits or deletes an appeal or the evaluation.
 register_permission_policy(
     RatingAppeal, StaffOnlyPermissionPolicy(RatingAppeal, actions={"view", DECIDE})
 )
 
 
-class RatingAppealViewSet(StaffViewSet):
+class StaffQueueViewSet(StaffViewSet):
+    """A staff work queue in its own menu item: the list and one page per action
+    (`actions`: URL name → view, at "<name>/<pk>/"); no add, edit, delete or history pages."""
+
+    add_to_admin_menu = True
+    inspect_view_enabled = False
+    actions: dict = {}
+
+    def get_urlpatterns(self):
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+            *(
+                path(f"{name}/<int:pk>/", self.construct_view(view), name=name)
+                for name, view in self.actions.items()
+            ),
+        ]
+
+
+class ResidentFeedbackViewSet(StaffQueueViewSet):
+    model = ResidentFeedback
+    name = "resident_feedback"
+    icon = "comment"
+    menu_label = _("居民留言审核")
+    menu_order = 151
+    index_view_class = ResidentFeedbackIndexView
+    list_display = ["comment", "score", "contract", "created_at"]
+    actions = {"approve": ResidentFeedbackApproveView, "reject": ResidentFeedbackRejectView}
+
+
+class RatingAppealViewSet(StaffQueueViewSet):
     model = RatingAppeal
     name = "rating_appeals"
     icon = "warning"
     menu_label = _("评价申诉")
     menu_order = 152
-    add_to_admin_menu = True
-    inspect_view_enabled = False
     index_view_class = RatingAppealIndexView
     list_display = ["rating", "reason", "filed_by", "created_at"]
-
-    def get_urlpatterns(self):
-        # The queue and the decision only: no add, edit, delete or history pages exist.
-        return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-            path("decide/<int:pk>/", self.construct_view(RatingAppealDecideView), name="decide"),
-        ]
+    actions = {"decide": RatingAppealDecideView}
 
 
 @hooks.register("register_admin_viewset")
-def register_rating_appeal_viewset():
-    return RatingAppealViewSet()
+def register_staff_queues():
+    return [ResidentFeedbackViewSet(), RatingAppealViewSet()]
