@@ -129,6 +129,11 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[政社通] "
+# Behind reverse proxies the client's address is the Nth address from the right of
+# X-Forwarded-For (N = the proxies we run), or a header the proxy sets; 0 and unset trust
+# nothing the client sends. Used by allauth's rate limits and the residents' feedback key.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", "") or None
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "政社通 zhengshe"
 # Where buyer officers and staff must have MFA before they get in (RequireMFAMiddleware).

@@ -3,6 +3,7 @@ varies or terminates it on the manage page; the public sees the signed contract'
 
 Pages for the parties 404 for anyone else (the selectors decide); the services check again."""
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -314,7 +315,8 @@ def contract_feedback_view(request, pk):
             feedback = resident_feedback_submit(
                 contract=contract,
                 client_key=resident_client_key(
-                    address=request.META.get("REMOTE_ADDR", ""),
+                    # The address allauth's rate limits see (ALLAUTH_TRUSTED_PROXY_COUNT).
+                    address=get_account_adapter(request).get_client_ip(request),
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 ),
                 **form.cleaned_data,

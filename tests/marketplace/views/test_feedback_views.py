@@ -182,6 +182,28 @@ def test_a_second_post_from_the_same_client_the_same_day_is_refused(client, cont
 
 
 @pytest.mark.parametrize(
+    ("proxies", "expected"),
+    [(0, "10.0.0.2"), (1, "198.51.100.20"), (2, "203.0.113.5")],
+)
+def test_behind_trusted_proxies_the_client_is_the_forwarded_address(
+    client, contract, settings, proxies, expected
+):
+    """With no trusted proxy X-Forwarded-For is ignored (anyone can send it); with N trusted
+    proxies the Nth address from the right is the resident's."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = proxies
+    client.post(
+        form_url(contract),
+        {"score": "5"},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="192.0.2.1, 203.0.113.5, 198.51.100.20",
+        HTTP_USER_AGENT=BROWSER,
+    )
+
+    feedback = ResidentFeedback.objects.get()
+    assert feedback.client_key == resident_client_key(address=expected, user_agent=BROWSER)
+
+
+@pytest.mark.parametrize(
     ("data", "error"),
     [
         ({}, "请选择1至5分的满意度。"),
