@@ -1,6 +1,7 @@
-"""Open Contracting Data Standard 1.1: our contracting processes as OCDS releases, the merge
-of releases into a compiled release, packages, and validation against the official schema
-and codelists vendored in marketplace/data/ocds/ (offline: nothing is fetched).
+"""Open Contracting Data Standard 1.1: our contracting processes as OCDS releases, now or as
+they stood at a past event (for the backfill), packages (records merged by
+marketplace/ocds_merge.py), and validation against the official schema and codelists
+vendored in marketplace/data/ocds/ (offline: nothing is fetched).
 
 Every public tender is one contracting process, ocid ``<OCDS_PREFIX>-<tender id>``. The
 mapping functions are pure: they read the objects `selectors.opendata.ocds_process_get`
@@ -15,7 +16,9 @@ notice publishes.
 import csv
 import datetime
 import json
-from decimal import Decimal
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,11 +29,13 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from djmoney.money import Money
 from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from marketplace.models import Award, Contract, Milestone, Tender
+from marketplace.ocds_merge import compile_releases, versioned_release
 
 OCDS_DIR = Path(__file__).resolve().parent / "data" / "ocds"
 OCDS_VERSION = "1.1"
@@ -128,6 +133,31 @@ def _public_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+# --- the moment a release shows -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The moment a release shows its process at. `at` None is now (a live release); a past
+    moment rebuilds what was public then (the backfill): rows dated later are left out and
+    statuses are those of that moment. `closed` maps (model, pk) to when a row reached its
+    current closing status (tender cancelled or failed, award revoked, contract completed or
+    terminated, milestone cancelled), which no field of the row itself dates."""
+
+    at: datetime.datetime | None = None
+    closed: Mapping[tuple[type, int], datetime.datetime] = field(default_factory=dict)
+
+    def happened(self, moment: datetime.datetime | None) -> bool:
+        return moment is not None and (self.at is None or moment <= self.at)
+
+    def closed_by(self, obj) -> bool:
+        """Whether `obj` had reached its current status (a closing one) at this moment."""
+        return self.at is None or self.happened(self.closed.get((type(obj), obj.pk)))
+
+
+NOW = AsOf()
+
+
 # --- parties ------------------------------------------------------------------------------
 
 
@@ -163,14 +193,15 @@ def _party(entity, roles, *, region_name="", telephone="", url="") -> dict:
     return party
 
 
-def _opened(tender) -> bool:
+def _opened(tender, state: AsOf) -> bool:
     """Bids have been read out: only then may a release name the tenderers."""
-    return getattr(tender, "opening", None) is not None
+    opening = getattr(tender, "opening", None)
+    return opening is not None and state.happened(opening.opened_at)
 
 
-def _tenderers(tender) -> list:
+def _tenderers(tender, state: AsOf) -> list:
     """The organisations read out at the opening, in the opening record's order."""
-    if not _opened(tender):
+    if not _opened(tender, state):
         return []
     by_bid = {bid.pk: bid.organisation for bid in tender.ocds_bids}
     seen, organisations = set(), []
@@ -182,13 +213,31 @@ def _tenderers(tender) -> list:
     return organisations
 
 
-def _signed_contracts(tender) -> list:
-    return [contract for contract in tender.contracts.all() if contract.signed_at is not None]
+def _award_status(award, state: AsOf) -> str:
+    if award.status == Award.Status.REVOKED and state.closed_by(award):
+        return Award.Status.REVOKED
+    return Award.Status.NOTICE
 
 
-def _parties(tender) -> list:
+def _published_awards(tender, state: AsOf) -> list:
+    return [award for award in tender.awards.all() if state.happened(award.published_at)]
+
+
+def _standing_awards(tender, state: AsOf) -> list:
+    return [
+        award
+        for award in _published_awards(tender, state)
+        if _award_status(award, state) == Award.Status.NOTICE
+    ]
+
+
+def _signed_contracts(tender, state: AsOf) -> list:
+    return [contract for contract in tender.contracts.all() if state.happened(contract.signed_at)]
+
+
+def _parties(tender, state: AsOf) -> list:
     buyer = tender.buyer
-    contracts = _signed_contracts(tender)
+    contracts = _signed_contracts(tender, state)
     buyer_roles = ["buyer", "procuringEntity"] + (["payer"] if contracts else [])
     parties = {
         buyer.pk: _party(
@@ -201,14 +250,13 @@ def _parties(tender) -> list:
     }
     roles: dict[int, list[str]] = {}
     organisations = {}
-    for organisation in _tenderers(tender):
+    for organisation in _tenderers(tender, state):
         organisations[organisation.pk] = organisation
         roles.setdefault(organisation.pk, []).append("tenderer")
-    for award in tender.awards.all():
-        if award.status == Award.Status.NOTICE:
-            organisation = award.bid.organisation
-            organisations[organisation.pk] = organisation
-            roles.setdefault(organisation.pk, []).append("supplier")
+    for award in _standing_awards(tender, state):
+        organisation = award.bid.organisation
+        organisations[organisation.pk] = organisation
+        roles.setdefault(organisation.pk, []).append("supplier")
     for contract in contracts:
         organisations[contract.organisation_id] = contract.organisation
         roles.setdefault(contract.organisation_id, []).extend(["supplier", "payee"])
@@ -233,6 +281,10 @@ AMENDABLE_FIELD_LABELS = {
     "invited": gettext_lazy("受邀社会组织"),
 }
 
+# The notice fields a tender version's snapshot records in a form that reads back.
+NOTICE_TEXT_FIELDS = ("title", "description", "funding_source")
+NOTICE_MOMENT_FIELDS = ("clarification_deadline", "bid_deadline", "opening_at")
+
 
 def _field_label(key: str) -> str:
     if key in AMENDABLE_FIELD_LABELS:
@@ -241,6 +293,45 @@ def _field_label(key: str) -> str:
         return str(Tender._meta.get_field(key).verbose_name)
     except FieldDoesNotExist:  # a snapshot key that is no model field: show it as it is
         return key
+
+
+def _snapshot_money(text: str) -> Money | None:
+    amount, _space, currency = text.partition(" ")
+    try:
+        return Money(Decimal(amount), currency or "CNY")
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _snapshot_moment(text: str) -> datetime.datetime | None:
+    try:
+        naive = datetime.datetime.strptime(text, "%Y-%m-%d %H:%M")
+    except ValueError:
+        return None
+    return naive.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def _notice(tender, state: AsOf) -> dict:
+    """The notice's texts, budget and dates as they stood at `state`: the tender's fields, or
+    those of the version then in force when a later amendment changed them."""
+    notice = {name: getattr(tender, name) for name in (*NOTICE_TEXT_FIELDS, *NOTICE_MOMENT_FIELDS)}
+    notice["budget"] = tender.budget
+    versions = list(tender.versions.all())
+    in_force = [version for version in versions if state.happened(version.created_at)]
+    if not in_force or in_force[-1] is versions[-1]:
+        return notice
+    snapshot = in_force[-1].snapshot
+    for name in NOTICE_TEXT_FIELDS:
+        if isinstance(snapshot.get(name), str):
+            notice[name] = snapshot[name]
+    for name in NOTICE_MOMENT_FIELDS:
+        moment = _snapshot_moment(str(snapshot.get(name, "")))
+        if moment is not None:
+            notice[name] = moment
+    budget = _snapshot_money(str(snapshot.get("budget", "")))
+    if budget is not None:
+        notice["budget"] = budget
+    return notice
 
 
 def _award_criteria(tender) -> tuple[str, str]:
@@ -270,11 +361,11 @@ def _eligibility(tender) -> str:
     return "；".join(rules)
 
 
-def _tender_documents(tender) -> list:
-    notice = {
+def _tender_documents(tender, notice: dict, state: AsOf) -> list:
+    notice_document = {
         "id": "notice",
         "documentType": "tenderNotice",
-        "title": tender.title,
+        "title": notice["title"],
         "url": _public_url(tender.get_absolute_url()),
         "datePublished": iso(tender.published_at),
         "language": LANGUAGE,
@@ -285,15 +376,16 @@ def _tender_documents(tender) -> list:
             "documentType": "biddingDocuments",
             "title": document.title,
             "url": _public_url(reverse("tender_document_download", args=[document.pk])),
-            "datePublished": iso(max(document.uploaded_at, tender.published_at)),
+            "datePublished": iso(published),
             "language": LANGUAGE,
         }
         for document in tender.documents.all()
+        if state.happened(published := max(document.uploaded_at, tender.published_at))
     ]
-    return [notice, *files]
+    return [notice_document, *files]
 
 
-def _tender_amendments(tender) -> list:
+def _tender_amendments(tender, state: AsOf) -> list:
     return [
         {
             "id": str(version.number),
@@ -303,20 +395,28 @@ def _tender_amendments(tender) -> list:
             + "、".join(_field_label(change["field"]) for change in version.changes),
         }
         for version in tender.versions.all()
-        if version.number > 1
+        if version.number > 1 and state.happened(version.created_at)
     ]
 
 
-def _tender_section(tender) -> dict:
+def _tender_status(tender, state: AsOf) -> str:
+    if state.at is None:
+        return TENDER_STATUS[Tender.Status(tender.status)]
+    if tender.status in (Tender.Status.CANCELLED, Tender.Status.FAILED) and state.closed_by(tender):
+        return TENDER_STATUS[Tender.Status(tender.status)]
+    return "complete" if _standing_awards(tender, state) else "active"
+
+
+def _tender_section(tender, notice: dict, state: AsOf) -> dict:
     method_code = PROCUREMENT_METHOD[Tender.Method(tender.method)]
     criteria_code, criteria_details = _award_criteria(tender)
     section = {
         "id": tender.reference,
-        "title": tender.title,
-        "description": tender.description,
-        "status": TENDER_STATUS[Tender.Status(tender.status)],
+        "title": notice["title"],
+        "description": notice["description"],
+        "status": _tender_status(tender, state),
         "procuringEntity": _reference(tender.buyer),
-        "value": _value(tender.budget),
+        "value": _value(notice["budget"]),
         "procurementMethod": method_code,
         "procurementMethodDetails": str(tender.method_label),
         "mainProcurementCategory": "services",
@@ -325,13 +425,13 @@ def _tender_section(tender) -> dict:
         "submissionMethod": ["electronicSubmission"],
         "tenderPeriod": {
             "startDate": iso(tender.published_at),
-            "endDate": iso(tender.bid_deadline),
+            "endDate": iso(notice["bid_deadline"]),
         },
         "enquiryPeriod": {
             "startDate": iso(tender.published_at),
-            "endDate": iso(tender.clarification_deadline),
+            "endDate": iso(notice["clarification_deadline"]),
         },
-        "awardPeriod": {"startDate": iso(tender.opening_at)},
+        "awardPeriod": {"startDate": iso(notice["opening_at"])},
         "eligibilityCriteria": _eligibility(tender),
         "milestones": [
             {
@@ -344,16 +444,16 @@ def _tender_section(tender) -> dict:
             }
             for milestone in tender.milestones.all()
         ],
-        "documents": _tender_documents(tender),
+        "documents": _tender_documents(tender, notice, state),
     }
-    awards = [award for award in tender.awards.all() if award.status == Award.Status.NOTICE]
+    awards = _standing_awards(tender, state)
     if awards:
         section["awardPeriod"]["endDate"] = iso(max(award.published_at for award in awards))
-    amendments = _tender_amendments(tender)
+    amendments = _tender_amendments(tender, state)
     if amendments:
         section["amendments"] = amendments
-    if _opened(tender):
-        tenderers = _tenderers(tender)
+    if _opened(tender, state):
+        tenderers = _tenderers(tender, state)
         section["numberOfTenderers"] = len(tender.opening.record)
         section["tenderers"] = [_reference(organisation) for organisation in tenderers]
     return section
@@ -362,13 +462,13 @@ def _tender_section(tender) -> dict:
 # --- awards and contracts -----------------------------------------------------------------
 
 
-def _awards(tender) -> list:
+def _awards(tender, state: AsOf) -> list:
     return [
         {
             "id": str(award.pk),
             "title": _("%(tender)s 中标（成交）结果") % {"tender": tender.title},
             **({"description": award.reason} if award.reason else {}),
-            "status": AWARD_STATUS[Award.Status(award.status)],
+            "status": AWARD_STATUS[Award.Status(_award_status(award, state))],
             "date": iso(award.published_at),
             "value": _value(award.amount),
             "suppliers": [_reference(award.bid.organisation)],
@@ -382,7 +482,7 @@ def _awards(tender) -> list:
                 }
             ],
         }
-        for award in tender.awards.all()
+        for award in _published_awards(tender, state)
     ]
 
 
@@ -392,44 +492,93 @@ def _signed_at(version) -> datetime.datetime | None:
     return max(version.buyer_signed_at, version.organisation_signed_at)
 
 
-def _milestone(milestone) -> dict:
+def _milestone_status(milestone, state: AsOf) -> str:
+    if state.at is None:
+        return MILESTONE_STATUS[Milestone.Status(milestone.status)]
+    if milestone.status == Milestone.Status.CANCELLED and state.closed_by(milestone):
+        return "notMet"
+    return "met" if state.happened(milestone.accepted_at) else "scheduled"
+
+
+def _milestone(milestone, state: AsOf, terms: dict | None, in_force_at) -> dict:
+    """A contract milestone; `terms` is its row in the contract version in force when that
+    is not the latest (a later variation changed it), signed at `in_force_at`."""
+    name, percentage, amount, due_on = (
+        milestone.name,
+        milestone.percentage,
+        milestone.amount.amount,
+        milestone.due_on,
+    )
+    if terms is not None:
+        name, percentage, amount = terms["name"], Decimal(terms["percentage"]), terms["amount"]
+        due_on = datetime.date.fromisoformat(terms["due_on"])
+    status = _milestone_status(milestone, state)
+    if state.at is None:
+        modified = milestone.updated_at
+    elif status == "met":
+        modified = milestone.accepted_at
+    elif status == "notMet":
+        modified = state.closed[(type(milestone), milestone.pk)]
+    else:
+        modified = in_force_at
     data = {
         "id": str(milestone.pk),
-        "title": milestone.name,
+        "title": name,
         "type": "delivery",
         "description": _("支付比例 %(percentage)s%%，支付金额 %(amount)s 元")
-        % {"percentage": milestone.percentage.normalize(), "amount": milestone.amount.amount},
-        "dueDate": _day(milestone.due_on, end=True),
-        "status": MILESTONE_STATUS[Milestone.Status(milestone.status)],
-        "dateModified": iso(milestone.updated_at),
+        % {"percentage": percentage.normalize(), "amount": amount},
+        "dueDate": _day(due_on, end=True),
+        "status": status,
+        "dateModified": iso(modified),
     }
-    if data["status"] == "met" and milestone.accepted_at:
+    if status == "met" and milestone.accepted_at:
         data["dateMet"] = iso(milestone.accepted_at)
     return data
 
 
-def _contract(contract) -> dict:
+def _contract_status(contract, state: AsOf) -> str:
+    if state.at is not None and not state.closed_by(contract):
+        return "active"
+    return CONTRACT_STATUS[Contract.Status(contract.status)]
+
+
+def _contract(contract, state: AsOf) -> dict:
     public_url = _public_url(reverse("contract_public", args=[contract.pk]))
+    signed = [version for version in contract.versions.all() if version.is_signed]
+    in_force = [version for version in signed if state.happened(_signed_at(version))]
+    # The terms of an older version apply only when a later variation has changed them.
+    terms = in_force[-1].terms if in_force and in_force[-1] is not signed[-1] else {}
+    in_force_at = _signed_at(in_force[-1]) if in_force else contract.signed_at
+    amount = (
+        Money(terms["amount"], terms.get("currency", "CNY"))
+        if "amount" in terms
+        else contract.amount
+    )
+    starts_on = datetime.date.fromisoformat(terms["starts_on"]) if "starts_on" in terms else None
+    ends_on = datetime.date.fromisoformat(terms["ends_on"]) if "ends_on" in terms else None
+    milestone_terms = (
+        {row["position"]: row for row in terms["milestones"]} if "milestones" in terms else None
+    )
     amendments = [
         {
             "id": str(version.number),
             "date": iso(_signed_at(version)),
             "rationale": version.reason or _("合同变更"),
         }
-        for version in contract.versions.all()
-        if version.number > 1 and version.is_signed
+        for version in in_force
+        if version.number > 1
     ]
     data = {
         "id": str(contract.pk),
         "awardID": str(contract.award_id),
         "title": contract.reference,
-        "description": contract.deliverables,
-        "status": CONTRACT_STATUS[Contract.Status(contract.status)],
+        "description": terms.get("deliverables", contract.deliverables),
+        "status": _contract_status(contract, state),
         "period": {
-            "startDate": _day(contract.starts_on),
-            "endDate": _day(contract.ends_on, end=True),
+            "startDate": _day(starts_on or contract.starts_on),
+            "endDate": _day(ends_on or contract.ends_on, end=True),
         },
-        "value": _value(contract.amount),
+        "value": _value(amount),
         "dateSigned": iso(contract.signed_at),
         "documents": [
             {
@@ -442,7 +591,16 @@ def _contract(contract) -> dict:
             }
         ],
         "implementation": {
-            "milestones": [_milestone(milestone) for milestone in contract.milestones.all()],
+            "milestones": [
+                _milestone(
+                    milestone,
+                    state,
+                    milestone_terms.get(milestone.position) if milestone_terms else None,
+                    in_force_at,
+                )
+                for milestone in contract.milestones.all()
+                if milestone_terms is None or milestone.position in milestone_terms
+            ],
             "transactions": [
                 {
                     "id": str(payment.pk),
@@ -453,6 +611,7 @@ def _contract(contract) -> dict:
                     "payee": _reference(contract.organisation),
                 }
                 for payment in contract.payments.all()
+                if state.happened(payment.settled_at)
             ],
         },
     }
@@ -461,12 +620,16 @@ def _contract(contract) -> dict:
     return data
 
 
-def release_build(tender, *, key: str, tags: list[str], date: datetime.datetime) -> dict:
-    """The release of a public tender's process in its current state, for the event `key`.
+def release_build(
+    tender, *, key: str, tags: list[str], date: datetime.datetime, state: AsOf = NOW
+) -> dict:
+    """The release of a public tender's process for the event `key`, showing the process as
+    it stands now or, for the backfill, as it stood at `state.at`.
 
     Texts are written in the platform language whatever the request's language is."""
     ocid = ocid_for(tender.pk)
     with translation.override(settings.LANGUAGE_CODE):
+        notice = _notice(tender, state)
         release = {
             "ocid": ocid,
             "id": release_id_for(ocid, key),
@@ -474,104 +637,130 @@ def release_build(tender, *, key: str, tags: list[str], date: datetime.datetime)
             "language": LANGUAGE,
             "tag": list(tags),
             "initiationType": "tender",
-            "parties": _parties(tender),
+            "parties": _parties(tender, state),
             "buyer": _reference(tender.buyer),
             "planning": {
                 "budget": {
-                    "description": tender.funding_source or _("财政资金"),
-                    "amount": _value(tender.budget),
+                    "description": notice["funding_source"] or _("财政资金"),
+                    "amount": _value(notice["budget"]),
                 }
             },
-            "tender": _tender_section(tender),
+            "tender": _tender_section(tender, notice, state),
         }
-        awards = _awards(tender)
+        awards = _awards(tender, state)
         if awards:
             release["awards"] = awards
-        contracts = [_contract(contract) for contract in _signed_contracts(tender)]
+        contracts = [_contract(contract, state) for contract in _signed_contracts(tender, state)]
         if contracts:
             release["contracts"] = contracts
     return release
 
 
-def current_tags(tender) -> list[str]:
-    """Tags that describe everything a release of the current state carries (backfill)."""
-    tags = ["tender"]
-    if any(version.number > 1 for version in tender.versions.all()):
-        tags.append("tenderAmendment")
-    if tender.status == Tender.Status.CANCELLED:
-        tags.append("tenderCancellation")
-    elif tender.status == Tender.Status.FAILED:
-        tags.append("tenderUpdate")
-    awards = list(tender.awards.all())
-    if any(award.status == Award.Status.NOTICE for award in awards):
-        tags.append("award")
-    if any(award.status == Award.Status.REVOKED for award in awards):
-        tags.append("awardCancellation")
-    contracts = _signed_contracts(tender)
-    if contracts:
-        tags.append("contract")
-    if any(c.status in (Contract.Status.COMPLETED, Contract.Status.TERMINATED) for c in contracts):
-        tags.append("contractTermination")
-    if any(
-        contract.payments.all()
-        or any(MILESTONE_STATUS[m.status] == "met" for m in contract.milestones.all())
-        for contract in contracts
-    ):
-        tags.append("implementation")
-    return tags
+# --- past events (backfill) ---------------------------------------------------------------
+
+# The order of events that share a moment: the order they happen in a process.
+EVENT_ORDER = [
+    "tender",
+    "tenderAmendment",
+    "tenderUpdate",
+    "award",
+    "awardCancellation",
+    "contract",
+    "contractAmendment",
+    "implementation",
+    "contractTermination",
+    "tenderCancellation",
+]
 
 
-# --- merging (compiled release) -----------------------------------------------------------
+@dataclass(frozen=True)
+class PastEvent:
+    """A public event of a process, rebuilt from the data: its event name (a release tag),
+    its subject (as the live receivers name it) and when it happened."""
+
+    event: str
+    subject: str
+    at: datetime.datetime
+
+    @property
+    def key(self) -> str:
+        return event_key(self.event, self.subject)
 
 
-def _merge_value(current, update):
-    if isinstance(update, dict) and isinstance(current, dict):
-        return _merge_object(current, update)
-    if (
-        isinstance(update, list)
-        and isinstance(current, list)
-        and update
-        and all(isinstance(item, dict) and "id" in item for item in update)
-        and all(isinstance(item, dict) and "id" in item for item in current)
-    ):
-        return _merge_by_id(current, update)
-    return json.loads(json.dumps(update))
+def event_key(event: str, subject: str = "") -> str:
+    """The part of a release id that names one event of a process."""
+    return f"{event}-{subject}" if subject else event
 
 
-def _merge_object(current: dict, update: dict) -> dict:
-    merged = dict(current)
-    for key, value in update.items():
-        if value is None:
-            merged.pop(key, None)
-        elif key in merged:
-            merged[key] = _merge_value(merged[key], value)
-        else:
-            merged[key] = _merge_value(None, value)
-    return merged
+def tender_version_subject(number: int) -> str:
+    return f"v{number}"
 
 
-def _merge_by_id(current: list, update: list) -> list:
-    merged = {str(item["id"]): item for item in current}
-    for item in update:
-        key = str(item["id"])
-        merged[key] = _merge_value(merged[key], item) if key in merged else _merge_value(None, item)
-    return list(merged.values())
+def contract_version_subject(contract_id: int, number: int) -> str:
+    return f"{contract_id}-v{number}"
 
 
-def compile_releases(releases: list[dict]) -> dict:
-    """The compiled release of one process under the OCDS merge rules: releases applied in
-    date order, objects merged field by field, arrays of objects with an `id` merged by id,
-    other arrays replaced, a null value removing its field; tag ["compiled"]."""
-    ordered = sorted(releases, key=lambda release: release["date"])
-    compiled: dict = {}
-    for release in ordered:
-        compiled = _merge_object(compiled, {k: v for k, v in release.items() if k != "tag"})
-    if ordered:
-        last = ordered[-1]
-        compiled["id"] = f"{last['ocid']}-{last['date']}"
-        compiled["date"] = last["date"]
-    compiled["tag"] = ["compiled"]
-    return compiled
+def milestone_subject(milestone_id: int) -> str:
+    return f"milestone-{milestone_id}"
+
+
+def payment_subject(payment_id: int) -> str:
+    return f"payment-{payment_id}"
+
+
+def past_events(tender, closed: Mapping[tuple[type, int], datetime.datetime]) -> list[PastEvent]:
+    """Every public event of a process the stored data dates, in the order they happened:
+    published, each amendment, bids opened, each award and its revocation, each contract
+    signed, each variation, each milestone accepted, each payment settled, each contract
+    ended, and the tender failed or cancelled. `closed` dates the closing statuses; no event
+    is dated before the tender's publication."""
+    events = [PastEvent("tender", "", tender.published_at)]
+    events += [
+        PastEvent("tenderAmendment", tender_version_subject(version.number), version.created_at)
+        for version in tender.versions.all()
+        if version.number > 1
+    ]
+    opening = getattr(tender, "opening", None)
+    if opening is not None:
+        events.append(PastEvent("tenderUpdate", "opened", opening.opened_at))
+    for award in tender.awards.all():
+        events.append(PastEvent("award", str(award.pk), award.published_at))
+        if award.status == Award.Status.REVOKED:
+            events.append(PastEvent("awardCancellation", str(award.pk), closed[(Award, award.pk)]))
+    for contract in tender.contracts.all():
+        if contract.signed_at is None:
+            continue
+        events.append(PastEvent("contract", str(contract.pk), contract.signed_at))
+        events += [
+            PastEvent(
+                "contractAmendment",
+                contract_version_subject(contract.pk, version.number),
+                _signed_at(version),
+            )
+            for version in contract.versions.all()
+            if version.number > 1 and version.is_signed
+        ]
+        events += [
+            PastEvent("implementation", milestone_subject(milestone.pk), milestone.accepted_at)
+            for milestone in contract.milestones.all()
+            if milestone.accepted_at is not None
+        ]
+        events += [
+            PastEvent("implementation", payment_subject(payment.pk), payment.settled_at)
+            for payment in contract.payments.all()
+        ]
+        if contract.status in (Contract.Status.COMPLETED, Contract.Status.TERMINATED):
+            events.append(
+                PastEvent("contractTermination", str(contract.pk), closed[(Contract, contract.pk)])
+            )
+    if tender.status == Tender.Status.FAILED:
+        events.append(PastEvent("tenderUpdate", "failed", closed[(Tender, tender.pk)]))
+    elif tender.status == Tender.Status.CANCELLED:
+        events.append(PastEvent("tenderCancellation", "", closed[(Tender, tender.pk)]))
+    # Nothing is public before the tender: a row dated earlier (inconsistent or imported
+    # data) is an event of the moment the tender was published.
+    events = [replace(event, at=max(event.at, tender.published_at)) for event in events]
+    return sorted(events, key=lambda e: (e.at, EVENT_ORDER.index(e.event)))
 
 
 # --- packages -----------------------------------------------------------------------------
@@ -598,11 +787,17 @@ def release_package(releases: list[dict], *, uri: str, published=None, links=Non
 
 
 def record_package(ocid: str, releases: list[dict], *, uri: str, published=None) -> dict:
-    """A record package with the one record of `ocid`: its releases and compiled release."""
+    """A record package with the one record of `ocid`: its releases, the compiled release
+    and the versioned release (marketplace/ocds_merge.py)."""
     package = _envelope(uri, published)
     package["packages"] = [_public_url(reverse("ocds_release_package"))]
     package["records"] = [
-        {"ocid": ocid, "releases": releases, "compiledRelease": compile_releases(releases)}
+        {
+            "ocid": ocid,
+            "releases": releases,
+            "compiledRelease": compile_releases(releases),
+            "versionedRelease": versioned_release(releases),
+        }
     ]
     return package
 

@@ -1,11 +1,13 @@
 """Receivers that publish an OCDS release for each public event (marketplace/ocds.py).
 
-The events are sent after commit; a release that cannot be built is logged rather than
+Subjects are named by the helpers in ocds.py, which the backfill uses too, so an event has
+the same release id whether it was published live or rebuilt later. The events are sent
+after commit; a release that cannot be built is logged rather than
 raised, so the user's action, already committed, is not reported as failed."""
 
 import logging
 
-from marketplace import events
+from marketplace import events, ocds
 from marketplace.models import Award, Contract, Milestone, Payment, Tender
 from marketplace.services.opendata import ocds_release_publish
 
@@ -34,7 +36,7 @@ def tender_status_changed(sender, instance, to_status, **kwargs):
 
 
 def tender_amended(sender, instance, version, **kwargs):
-    _publish(instance.pk, "tenderAmendment", f"v{version.number}")
+    _publish(instance.pk, "tenderAmendment", ocds.tender_version_subject(version.number))
 
 
 def award_status_changed(sender, instance, to_status, **kwargs):
@@ -50,17 +52,21 @@ def contract_status_changed(sender, instance, to_status, **kwargs):
 
 
 def contract_varied(sender, instance, version, **kwargs):
-    _publish(instance.tender_id, "contractAmendment", f"{instance.pk}-v{version.number}")
+    _publish(
+        instance.tender_id,
+        "contractAmendment",
+        ocds.contract_version_subject(instance.pk, version.number),
+    )
 
 
 def milestone_status_changed(sender, instance, to_status, **kwargs):
     if to_status == Milestone.Status.ACCEPTED:
-        _publish(instance.contract.tender_id, "implementation", f"milestone-{instance.pk}")
+        _publish(instance.contract.tender_id, "implementation", ocds.milestone_subject(instance.pk))
 
 
 def payment_status_changed(sender, instance, to_status, **kwargs):
     if to_status == Payment.Status.SUCCEEDED:
-        _publish(instance.contract.tender_id, "implementation", f"payment-{instance.pk}")
+        _publish(instance.contract.tender_id, "implementation", ocds.payment_subject(instance.pk))
 
 
 def connect():

@@ -1,6 +1,6 @@
 """Background tasks (django-tasks): immediate in dev and tests, the database queue in production."""
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django_tasks import task
 
 # A module import: services.ratings imports this module to enqueue, so names are looked up
@@ -9,9 +9,12 @@ from marketplace.services import ratings as rating_services
 
 
 @task()
-def send_email(*, subject: str, body: str, to: list[str]) -> int:
-    """Send one plain-text email; enqueued after the transaction that caused it commits."""
-    return send_mail(subject, body, None, to)
+def send_email(
+    *, subject: str, body: str, to: list[str], headers: dict[str, str] | None = None
+) -> int:
+    """Send one plain-text email (with extra headers such as List-Unsubscribe); enqueued
+    after the transaction that caused it commits."""
+    return EmailMessage(subject, body, None, to, headers=headers).send()
 
 
 @task()

@@ -1,8 +1,11 @@
 """Saved-search alerts: each newly indexed tender open for bids is matched against the active
 saved searches by the search backend itself (so an alert finds exactly what the search page
-finds), recorded once per saved search, and emailed at once or in the daily digest.
+finds), recorded once per saved search, and emailed at once or in the daily digest. Only
+tenders: other kinds indexed (organisations, results) are never matched.
 
-Emails are in the platform's language: the user model records no language of its own."""
+Emails are in the platform's language: the user model records no language of its own. Each
+carries List-Unsubscribe and List-Unsubscribe-Post (RFC 8058), so mail programs offer a
+one-click unsubscribe that POSTs to the same no-login link as the one in the text."""
 
 from decimal import Decimal
 from functools import partial
@@ -15,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from marketplace import tasks
 from marketplace.models import OrganisationMembership, Tender
+from marketplace.tasks import send_email
 from marketplace.templatetags.zhengshe import cny
 from search.backends import get_backend
 from search.forms import SAVED_FILTERS
@@ -104,7 +107,7 @@ def saved_search_matches_create(*, tender_ids, now=None) -> list[SavedSearchMatc
         created += new
         if immediate and new:
             email = saved_search_email(saved_search, [tenders[m.tender_id] for m in new])
-            transaction.on_commit(partial(tasks.send_email.enqueue, **email))
+            transaction.on_commit(partial(send_email.enqueue, **email))
     return created
 
 
@@ -125,9 +128,24 @@ def _tender_lines(tender) -> str:
     return f"{tender.title}\n{details}\n{settings.SITE_URL}{tender.get_absolute_url()}"
 
 
+def unsubscribe_url(saved_search: SavedSearch) -> str:
+    """The no-login unsubscribe link of a saved search (the token is the credential)."""
+    return settings.SITE_URL + reverse(
+        "saved_search_unsubscribe", args=[saved_search.unsubscribe_token]
+    )
+
+
+def unsubscribe_headers(saved_search: SavedSearch) -> dict[str, str]:
+    """The one-click unsubscribe headers (RFC 2369, RFC 8058) of a saved search's emails."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(saved_search)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
 def saved_search_email(saved_search: SavedSearch, tenders, *, digest=False) -> dict:
-    """Subject, body and recipient of an alert listing `tenders`, with the links to manage
-    the saved searches and to unsubscribe without logging in."""
+    """Subject, body, recipient and headers of an alert listing `tenders`, with the links to
+    manage the saved searches and to unsubscribe without logging in (also as headers)."""
     with translation.override(settings.LANGUAGE_CODE):
         values = {"name": saved_search.name, "count": len(tenders)}
         if digest:
@@ -137,15 +155,19 @@ def saved_search_email(saved_search: SavedSearch, tenders, *, digest=False) -> d
         intro = _("以下新发布的服务项目符合您以“%(organisation)s”名义保存的订阅：") % {
             "organisation": saved_search.organisation.name
         }
-        unsubscribe = reverse("saved_search_unsubscribe", args=[saved_search.unsubscribe_token])
         footer = "\n".join(
             [
                 _("管理订阅：%(url)s") % {"url": settings.SITE_URL + reverse("saved_search_list")},
-                _("退订此提醒（无需登录）：%(url)s") % {"url": settings.SITE_URL + unsubscribe},
+                _("退订此提醒（无需登录）：%(url)s") % {"url": unsubscribe_url(saved_search)},
             ]
         )
         body = "\n\n".join([intro, *(_tender_lines(tender) for tender in tenders), footer])
-    return {"subject": subject, "body": body, "to": [saved_search.user.email]}
+    return {
+        "subject": subject,
+        "body": body,
+        "to": [saved_search.user.email],
+        "headers": unsubscribe_headers(saved_search),
+    }
 
 
 @transaction.atomic
@@ -175,7 +197,7 @@ def saved_search_digest_send(*, saved_search_id: int, now=None) -> int:
         return 0
     SavedSearchMatch.objects.filter(pk__in=[match.pk for match in matches]).update(sent_at=now)
     email = saved_search_email(saved_search, [match.tender for match in matches], digest=True)
-    transaction.on_commit(partial(tasks.send_email.enqueue, **email))
+    transaction.on_commit(partial(send_email.enqueue, **email))
     return len(matches)
 
 

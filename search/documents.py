@@ -17,7 +17,9 @@ from elasticsearch.dsl import (
     Date,
     Document,
     Index,
+    Integer,
     Keyword,
+    Long,
     Object,
     ScaledFloat,
     Text,
@@ -60,6 +62,9 @@ class SearchDocument(Document):
     """Fields every kind has (the search runs over several kinds' aliases at once)."""
 
     kind = Keyword()
+    # The object's id: the tie-break of every sort (sorting on _id needs fielddata, which
+    # Elasticsearch 8 refuses by default).
+    object_id = Long()
     title_terms = Text(analyzer=TERMS)
     body_terms = Text(analyzer=TERMS)
     url = Keyword(index=False)
@@ -92,9 +97,22 @@ class OrganisationDocument(SearchDocument):
         name = "organisation"
 
 
-# Project results (成果) join once the public-site issue lands: a ResultDocument here, its
-# record in search.indexing.record_batches and Kind.RESULT in search.types.
-DOCUMENTS = {Kind.TENDER: TenderDocument, Kind.ORGANISATION: OrganisationDocument}
+class ResultDocument(SearchDocument):
+    """A published project result (项目成果): its page's text and its contract's facts. It has
+    no budget or deadline: the tender-only sorts put results after the tenders."""
+
+    amount = ScaledFloat(scaling_factor=100)
+    year = Integer()
+
+    class Index:
+        name = "result"
+
+
+DOCUMENTS = {
+    Kind.TENDER: TenderDocument,
+    Kind.ORGANISATION: OrganisationDocument,
+    Kind.RESULT: ResultDocument,
+}
 
 
 def index_for(kind: str, name: str | None = None) -> Index:

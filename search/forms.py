@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.forms.tenders_public import BUDGET_ERRORS
 from marketplace.forms.widgets import Select
+from search.backends.base import KIND_LABELS
 from search.models import SavedSearch
 from search.types import FACETS, Kind, SearchQuery, Sort
 
-KIND_LABELS = {Kind.TENDER: _("服务项目"), Kind.ORGANISATION: _("社会组织")}
 SORT_LABELS = {
     Sort.RELEVANCE: _("相关度"),
     Sort.DEADLINE: _("投标截止时间"),

@@ -4,25 +4,37 @@ A tender is indexed once published (never as a draft) and for as long as it is p
 cancelled (已取消) and failed (已流标) tenders leave the index. Only the tender notice is read:
 bids, their documents and everything else sealed are never loaded here, so they can never
 reach an index. An organisation is indexed while it is verified (认证); pending, rejected
-and suspended ones are not.
+and suspended ones are not. A project result (项目成果, cms.ResultPage) is indexed while its
+page is live and public (no view restriction on it or above it) and its contract completed,
+as the /results/ list shows it; drafts, private and unpublished pages are not.
 
 Marketplace events (and, since profile edits send none, saves of Organisation and changes of
 its categories and districts) enqueue `search.tasks.update_search_index` once the transaction
 has committed; the task updates the configured backend and sends `search.signals.indexed`.
+Result pages follow Wagtail's publish, unpublish, move and delete, and view restrictions;
+their contract facts (buyer, organisation, amount, category, district) are read live, so the
+events that change those facts refresh the pages of the contracts concerned, looked up after
+the commit (most such events concern no result page and then cost nothing more).
 """
 
 import datetime
-from collections.abc import Iterable, Iterator
+import html
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils.html import strip_tags
+from wagtail.models import Page, PageViewRestriction
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from cms.models import ResultPage
 from marketplace import events
-from marketplace.models import Category, Organisation, Region, Tender
+from marketplace.models import Buyer, Category, Contract, Organisation, Region, Tender
+from marketplace.selectors.results import result_pages_public
 from search import signals, tasks
 from search.types import Kind
 
@@ -107,6 +119,20 @@ def organisations_indexable():
     return Organisation.objects.filter(status=Organisation.Status.VERIFIED)
 
 
+def results_indexable():
+    """Result pages that belong in the index: those anyone may read (live, no view
+    restriction on the page or above it, of a completed contract), with their contract's
+    tender and parties."""
+    return result_pages_public()
+
+
+INDEXABLE = {
+    Kind.TENDER: tenders_indexable,
+    Kind.ORGANISATION: organisations_indexable,
+    Kind.RESULT: results_indexable,
+}
+
+
 TENDER_COLUMNS = (
     "pk",
     "title",
@@ -179,6 +205,63 @@ def _organisation_record(organisation, categories, regions) -> Record:
     )
 
 
+def story_text(story) -> str:
+    """The plain text of a StreamField: every text in its raw blocks (headings, paragraphs
+    without their HTML, quotes, captions and alt texts), one per line. Read from the raw
+    JSON: the images of photo blocks are never loaded."""
+    texts = []
+
+    def walk(value):
+        if isinstance(value, str):
+            text = html.unescape(strip_tags(value)).strip()
+            if text:
+                texts.append(text)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key not in ("type", "id"):
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(list(story.raw_data))
+    return "\n".join(texts)
+
+
+def _result_record(page, categories, regions) -> Record:
+    contract = page.contract
+    tender = contract.tender
+    return Record(
+        kind=Kind.RESULT,
+        id=page.pk,
+        title=page.title,
+        body="\n".join(
+            text
+            for text in (
+                page.summary,
+                story_text(page.story),
+                contract.buyer.name,
+                contract.organisation.name,
+            )
+            if text
+        ),
+        url=page.get_url(),
+        categories=categories.codes(tender.category_id),
+        regions=regions.codes(tender.region_id),
+        published_at=page.first_published_at or page.last_published_at,
+        fields={
+            "category": tender.category.name,
+            "region": tender.region.name,
+            "buyer": contract.buyer.name,
+            "organisation": contract.organisation.name,
+            # The Money's amount as a decimal string (never a float), CNY like every contract.
+            "amount": str(contract.amount.amount),
+            # The year the service ended, as the /results/ list's year filter reads it.
+            "year": contract.ends_on.year,
+        },
+    )
+
+
 def _batches(queryset, ids, columns=None) -> Iterator[list]:
     if ids is not None:
         queryset = queryset.filter(pk__in=list(ids))
@@ -205,6 +288,9 @@ def record_batches(kind: str, ids: Iterable[int] | None = None) -> Iterator[list
         queryset = organisations_indexable().prefetch_related("categories", "districts")
         for batch in _batches(queryset, ids):
             yield [_organisation_record(org, categories, regions) for org in batch]
+    elif kind == Kind.RESULT:
+        for batch in _batches(results_indexable(), ids):
+            yield [_result_record(page, categories, regions) for page in batch]
     else:
         raise ValueError(f"Unknown search kind: {kind!r}")
 
@@ -216,9 +302,7 @@ def records(kind: str, ids: Iterable[int]) -> list[Record]:
 
 def indexable_count(kind: str) -> int:
     """How many objects of `kind` a full rebuild indexes (for its progress bar)."""
-    if kind == Kind.TENDER:
-        return tenders_indexable().count()
-    return organisations_indexable().count()
+    return INDEXABLE[kind]().count()
 
 
 def index_update(*, kind: str, ids: list[int], backend) -> list[int]:
@@ -237,17 +321,59 @@ def schedule(kind: str, ids: Iterable[int]) -> None:
     transaction.on_commit(lambda: tasks.update_search_index.enqueue(kind=kind, ids=ids))
 
 
+def schedule_results(pages: Callable[[], object], kind: str = Kind.RESULT) -> None:
+    """Update the objects of `pages()` (a queryset of `kind`, result pages by default) once
+    the transaction commits. They are looked up then, not now: the events that call this
+    mostly concern none, and they add no query to the transaction that sends them."""
+
+    def enqueue():
+        ids = sorted(pages().values_list("pk", flat=True))
+        if ids:
+            tasks.update_search_index.enqueue(kind=kind, ids=ids)
+
+    transaction.on_commit(enqueue)
+
+
+def results_of(**lookup) -> Callable[[], object]:
+    """The result pages matching `lookup` (e.g. contract__organisation_id=…), for
+    schedule_results."""
+    return lambda: ResultPage.objects.filter(**lookup)
+
+
+def _results_under(page_id) -> Callable[[], object]:
+    """The result pages at or below a page (a move or a view restriction reaches them all)."""
+
+    def pages():
+        page = Page.objects.filter(pk=page_id).first()
+        if page is None:
+            return ResultPage.objects.none()
+        return ResultPage.objects.descendant_of(page, inclusive=True)
+
+    return pages
+
+
 @receiver(events.status_changed)
 def _status_changed(sender, instance, **kwargs):
     if sender is Tender:
         schedule(Kind.TENDER, [instance.pk])
+        schedule_results(results_of(contract__tender_id=instance.pk))
     elif sender is Organisation:
         schedule(Kind.ORGANISATION, [instance.pk])
+    elif sender is Contract:
+        # Completion puts a live result page in the index, termination takes it out.
+        schedule_results(results_of(contract_id=instance.pk))
 
 
 @receiver(events.tender_amended)
 def _tender_amended(sender, instance, **kwargs):
     schedule(Kind.TENDER, [instance.pk])
+    schedule_results(results_of(contract__tender_id=instance.pk))
+
+
+@receiver(events.contract_varied)
+def _contract_varied(sender, instance, **kwargs):
+    # A variation may change the amount a result shows.
+    schedule_results(results_of(contract_id=instance.pk))
 
 
 @receiver(post_save, sender=Organisation)
@@ -255,6 +381,38 @@ def _organisation_saved(sender, instance, raw=False, **kwargs):
     # organisation_update() and the official-data import send no event: the save is the signal.
     if not raw:
         schedule(Kind.ORGANISATION, [instance.pk])
+        schedule_results(results_of(contract__organisation_id=instance.pk))
+
+
+@receiver(post_save, sender=Buyer)
+def _buyer_saved(sender, instance, raw=False, **kwargs):
+    # Tenders and results show the buyer's name (a rename reaches them all).
+    if not raw:
+        schedule_results(lambda: tenders_indexable().filter(buyer_id=instance.pk), Kind.TENDER)
+        schedule_results(results_of(contract__buyer_id=instance.pk))
+
+
+@receiver(page_published, sender=ResultPage)
+@receiver(page_unpublished, sender=ResultPage)
+@receiver(post_delete, sender=ResultPage)
+def _result_page_changed(sender, instance, **kwargs):
+    # The id is read now: after a delete the instance loses it.
+    schedule(Kind.RESULT, [instance.pk])
+
+
+@receiver(post_page_move)
+def _page_moved(sender, instance, **kwargs):
+    # A result's URL changes when it or any page above it moves.
+    schedule_results(_results_under(instance.pk))
+
+
+@receiver(post_save, sender=PageViewRestriction)
+@receiver(post_delete, sender=PageViewRestriction)
+def _view_restriction_changed(sender, instance, raw=False, **kwargs):
+    # A restricted page and everything below it are private: out of the index, and back in
+    # when the restriction goes.
+    if not raw:
+        schedule_results(_results_under(instance.page_id))
 
 
 @receiver(m2m_changed, sender=Organisation.categories.through)

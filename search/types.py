@@ -7,17 +7,21 @@ from decimal import Decimal
 
 
 class Kind:
-    """The kinds of thing that are searched (results join once the public-site issue lands)."""
+    """The kinds of thing that are searched: tenders, organisations and the project results
+    (项目成果) published on the portal."""
 
     TENDER = "tender"
     ORGANISATION = "organisation"
-    ALL = (TENDER, ORGANISATION)
+    RESULT = "result"
+    ALL = (TENDER, ORGANISATION, RESULT)
 
 
 class Sort:
     RELEVANCE = "relevance"
-    DEADLINE = "deadline"  # soonest bid deadline first (tenders)
-    BUDGET = "budget"  # largest budget first (tenders)
+    # Tender-only: organisations and results have neither, and sort after every tender
+    # (newest first among themselves); the page does not offer these sorts for them.
+    DEADLINE = "deadline"  # soonest bid deadline first
+    BUDGET = "budget"  # largest budget first
     NEWEST = "newest"
     ALL = (RELEVANCE, DEADLINE, BUDGET, NEWEST)
 

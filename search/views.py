@@ -19,6 +19,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from marketplace.models import Category, Organisation, Region
@@ -55,10 +56,12 @@ GROUP_SIZE = 5
 # The empty-result page counts each broader search; a few are enough to offer.
 MAX_BROADER = 6
 SUGGEST_LIMIT = 8
-# Tender-only sorts are not offered for organisations.
+# Tender-only sorts (deadline, budget) are not offered for organisations and results; on the
+# page of every kind they order the tenders, and the other groups keep their default order.
 KIND_SORTS = {
     Kind.TENDER: Sort.ALL,
     Kind.ORGANISATION: (Sort.RELEVANCE, Sort.NEWEST),
+    Kind.RESULT: (Sort.RELEVANCE, Sort.NEWEST),
     "": Sort.ALL,
 }
 
@@ -79,6 +82,7 @@ def _deadline(value):
 # The display fields of hits (search/backends/base.py display_fields), in the order shown: (label, formatter).
 HIT_FIELDS = {
     "buyer": (gettext_lazy("购买主体"), str),
+    "organisation": (gettext_lazy("承接主体"), str),
     "category": (gettext_lazy("服务类目"), str),
     "categories": (gettext_lazy("服务领域"), _names),
     "region": (gettext_lazy("地区"), str),
@@ -89,6 +93,8 @@ HIT_FIELDS = {
     "status_label": (gettext_lazy("状态"), str),
     "budget": (gettext_lazy("预算金额"), lambda amount: cny(Decimal(str(amount)))),
     "deadline": (gettext_lazy("投标截止时间"), _deadline),
+    "amount": (gettext_lazy("合同金额"), lambda amount: cny(Decimal(str(amount)))),
+    "year": (gettext_lazy("结项年份"), str),
 }
 
 
@@ -257,6 +263,14 @@ def _sort_links(params: dict) -> list[dict]:
     ]
 
 
+def _group_params(params: dict, kind: str) -> dict:
+    """The parameters of one kind's group on the page of every kind: a sort that kind does
+    not have (deadline or budget for organisations and results) gives way to its default."""
+    if params.get("sort") and params["sort"] not in KIND_SORTS[kind]:
+        return {name: value for name, value in params.items() if name != "sort"}
+    return params
+
+
 def _can_save(user) -> bool:
     """Anonymous visitors are offered the link (it leads to the login); other signed-in
     people only if they are a member of an organisation."""
@@ -293,7 +307,12 @@ def search(request):
         pagination = _pagination(params, results)
     else:
         results_by_kind = [
-            (each, backend.search(search_query(params, kinds=(each,), page_size=GROUP_SIZE)))
+            (
+                each,
+                backend.search(
+                    search_query(_group_params(params, each), kinds=(each,), page_size=GROUP_SIZE)
+                ),
+            )
             for each in Kind.ALL
         ]
         for each, results in results_by_kind:
@@ -436,10 +455,16 @@ def saved_search_delete_view(request, pk):
     return redirect("saved_search_list")
 
 
+# No CSRF check: mail programs send the one-click POST of the List-Unsubscribe-Post header
+# (RFC 8058: body "List-Unsubscribe=One-Click", no cookies, no token) to this URL. The token
+# in the URL is the credential, which a forging site cannot know, and a POST changes
+# nothing but that one saved search.
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def saved_search_unsubscribe_view(request, token):
-    """GET asks for confirmation and POST unsubscribes: mail scanners fetch the links in an
-    email, and a fetch alone must not unsubscribe anyone."""
+    """GET asks for confirmation and POST unsubscribes (the page's button, or a mail
+    program's one-click unsubscribe): mail scanners fetch the links in an email, and a fetch
+    alone must not unsubscribe anyone."""
     saved_search = saved_search_get_by_token(token)
     done = False
     if request.method == "POST":

@@ -16,9 +16,9 @@ from cms.forms import ResultFilterForm
 from cms.models.blocks import body_blocks
 from marketplace.selectors.results import (
     result_contract_get,
-    result_contracts,
     result_contracts_by_id,
     result_facts,
+    result_pages_public,
 )
 from marketplace.views import paginate, query_without_page
 
@@ -36,19 +36,13 @@ class ResultIndexPage(CachedPageMixin, Page):
         verbose_name = _("项目成果列表")
 
     def results(self, filters):
-        """Published result pages under this index, filtered, newest publication first."""
-        contracts = result_contracts(
+        """Published result pages anyone may read under this index, filtered, newest first."""
+        pages = result_pages_public(
             category=filters.get("category"),
             region=filters.get("district"),
             year=filters.get("year"),
         )
-        return (
-            ResultPage.objects.child_of(self)
-            .live()
-            .filter(contract_id__in=contracts.values("pk"))
-            .select_related("cover_image")
-            .order_by("-first_published_at", "-pk")
-        )
+        return pages.child_of(self).select_related("cover_image")
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

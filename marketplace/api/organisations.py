@@ -15,7 +15,8 @@ from ninja.files import UploadedFile
 
 from marketplace.api import schemas
 from marketplace.api.auth import token_auth
-from marketplace.api.pagination import paginate
+from marketplace.api.errors import TOKEN_ERRORS, responses
+from marketplace.api.pagination import PageQuery, paginate
 from marketplace.models import Milestone
 from marketplace.selectors.bids import bid_get_for_user, bid_list_for_user
 from marketplace.selectors.contracts import contracts_for_organisation
@@ -25,14 +26,6 @@ from marketplace.services.bids import bid_submit, bid_withdraw
 from marketplace.services.delivery import milestone_report_submit
 
 router = Router(tags=["organisation"], auth=token_auth)
-
-ERRORS = {
-    401: schemas.ErrorOut,
-    403: schemas.ErrorOut,
-    404: schemas.ErrorOut,
-    422: schemas.ErrorOut,
-    429: schemas.ErrorOut,
-}
 
 
 class BidIn(Schema):
@@ -58,7 +51,7 @@ def _own_bid(request, bid_id):
     return bid
 
 
-@router.get("/me/", response={200: schemas.TokenInfo, **ERRORS}, url_name="api_me")
+@router.get("/me/", response=responses(schemas.TokenInfo, errors=TOKEN_ERRORS), url_name="api_me")
 def me(request):
     """Who the token acts as."""
     token = request.auth
@@ -70,31 +63,24 @@ def me(request):
     }
 
 
-@router.get("/my/bids/", response={200: schemas.OwnBidPage, **ERRORS}, url_name="api_own_bids")
-def own_bids(
-    request,
-    page: int = Query(1, ge=1),
-    page_size: int | None = Query(None, ge=1),
-    tender: int | None = Query(None),
-):
+@router.get(
+    "/my/bids/",
+    response=responses(schemas.OwnBidPage, errors=TOKEN_ERRORS),
+    url_name="api_own_bids",
+)
+def own_bids(request, pages: Query[PageQuery], tender: int | None = Query(None)):
     """The organisation's bids in any status, newest first, with their content."""
     bids = (
         bid_list_for_user(request.auth.user, tender=tender)
         .filter(organisation_id=request.auth.organisation_id)
         .prefetch_related("documents")
     )
-    return paginate(
-        request,
-        bids,
-        page=page,
-        page_size=page_size,
-        serialize=lambda b: schemas.own_bid(request, b),
-    )
+    return paginate(request, bids, pages, schemas.own_bid)
 
 
 @router.post(
     "/tenders/{tender_id}/bids/",
-    response={201: schemas.OwnBidOut, **ERRORS},
+    response=responses(schemas.OwnBidOut, status=201, errors=TOKEN_ERRORS),
     url_name="api_bid_submit",
 )
 def bid_create(
@@ -130,7 +116,7 @@ def bid_create(
 
 @router.post(
     "/bids/{bid_id}/withdraw/",
-    response={200: schemas.OwnBidOut, **ERRORS},
+    response=responses(schemas.OwnBidOut, errors=TOKEN_ERRORS),
     url_name="api_bid_withdraw",
 )
 def bid_withdraw_endpoint(request, bid_id: int):
@@ -142,27 +128,21 @@ def bid_withdraw_endpoint(request, bid_id: int):
 
 @router.get(
     "/my/contracts/",
-    response={200: schemas.OwnContractPage, **ERRORS},
+    response=responses(schemas.OwnContractPage, errors=TOKEN_ERRORS),
     url_name="api_own_contracts",
 )
-def own_contracts(request, page: int = Query(1, ge=1), page_size: int | None = Query(None, ge=1)):
+def own_contracts(request, pages: Query[PageQuery]):
     """The organisation's contracts (drafts too), newest first, with their milestones."""
     token = request.auth
     contracts = contracts_for_organisation(token.organisation, token.user).prefetch_related(
         "milestones"
     )
-    return paginate(
-        request,
-        contracts,
-        page=page,
-        page_size=page_size,
-        serialize=lambda c: schemas.own_contract(request, c),
-    )
+    return paginate(request, contracts, pages, schemas.own_contract)
 
 
 @router.post(
     "/milestones/{milestone_id}/reports/",
-    response={201: schemas.MilestoneReportOut, **ERRORS},
+    response=responses(schemas.MilestoneReportOut, status=201, errors=TOKEN_ERRORS),
     url_name="api_milestone_report_submit",
 )
 def milestone_report_create(

@@ -5,15 +5,17 @@ visitor's view. Nothing sealed: no bid, bid count or bidder before the opening."
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError
+from django.db.models import DecimalField, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
-from djmoney.money import Money
 from ninja import Query, Router
 
 from marketplace.api import schemas
-from marketplace.api.pagination import paginate
-from marketplace.models import Category, Contract, Region, Tender
+from marketplace.api.errors import responses
+from marketplace.api.pagination import PageQuery, paginate
+from marketplace.api.params import category_param, choice_param, money_param, region_param
+from marketplace.models import Contract, RatingSummary, Tender
+from marketplace.models.ratings import OVERALL
 from marketplace.selectors.awards import award_list_public, award_notice_public
 from marketplace.selectors.contracts import contract_list_public, contract_public_get
 from marketplace.selectors.organisations import (
@@ -31,53 +33,27 @@ from marketplace.selectors.tenders import (
 
 router = Router(tags=["public"])
 
-ERRORS = {404: schemas.ErrorOut, 422: schemas.ErrorOut, 429: schemas.ErrorOut}
 TENDER_STATUSES = ["open", *(s.value for s in Tender.Status if s != Tender.Status.DRAFT)]
 
 
-def _field_error(field, message, code):
-    return ValidationError({field: ValidationError(message, code=code)})
+def _with_overall_rating(organisations):
+    """Each organisation annotated with its overall summary (`rating_score`, None without
+    evaluations; `rating_count`), as buyer_table_public does for buyers: no query per row."""
+    overall = RatingSummary.objects.filter(organisation=OuterRef("pk"), dimension=OVERALL)
+    return organisations.annotate(
+        rating_score=Subquery(
+            overall.values("score")[:1], output_field=DecimalField(max_digits=6, decimal_places=4)
+        ),
+        rating_count=Coalesce(
+            Subquery(overall.values("count")[:1], output_field=IntegerField()), 0
+        ),
+    )
 
 
-def _category(code):
-    if code is None:
-        return None
-    category = Category.objects.filter(code=code).first()
-    if category is None:
-        raise _field_error(
-            "category", _("没有编码为 %(code)s 的服务类目。") % {"code": code}, "unknown"
-        )
-    return category
-
-
-def _region(code, field="region"):
-    if code is None:
-        return None
-    region = Region.objects.filter(code=code).first()
-    if region is None:
-        raise _field_error(field, _("没有代码为 %(code)s 的行政区划。") % {"code": code}, "unknown")
-    return region
-
-
-def _money(amount: Decimal | None):
-    return Money(amount, "CNY") if amount is not None else None
-
-
-def _choice(field, value, allowed):
-    if value is not None and value not in allowed:
-        raise _field_error(
-            field,
-            _("取值无效，可选：%(values)s。") % {"values": "、".join(allowed)},
-            "invalid_choice",
-        )
-    return value
-
-
-@router.get("/tenders/", response={200: schemas.TenderPage, **ERRORS}, url_name="api_tender_list")
+@router.get("/tenders/", response=responses(schemas.TenderPage), url_name="api_tender_list")
 def tender_list(
     request,
-    page: int = Query(1, ge=1),
-    page_size: int | None = Query(None, ge=1),
+    pages: Query[PageQuery],
     category: str | None = Query(None, description="服务类目编码，含下级类目"),
     region: str | None = Query(None, description="行政区划代码，含下级地区"),
     method: str | None = Query(None),
@@ -88,27 +64,19 @@ def tender_list(
 ):
     """Published tenders (never drafts), newest first or by deadline."""
     tenders = tender_list_public(
-        category=_category(category),
-        region=_region(region),
-        method=_choice("method", method, Tender.Method.values),
-        status=_choice("status", status, TENDER_STATUSES),
-        budget_min=_money(budget_min),
-        budget_max=_money(budget_max),
-        sort=_choice("sort", sort, ["newest", "deadline"]),
+        category=category_param(category),
+        region=region_param(region),
+        method=choice_param("method", method, Tender.Method.values),
+        status=choice_param("status", status, TENDER_STATUSES),
+        budget_min=money_param(budget_min),
+        budget_max=money_param(budget_max),
+        sort=choice_param("sort", sort, ["newest", "deadline"]),
     )
-    return paginate(
-        request,
-        tenders,
-        page=page,
-        page_size=page_size,
-        serialize=lambda t: schemas.tender_item(request, t),
-    )
+    return paginate(request, tenders, pages, schemas.tender_item)
 
 
 @router.get(
-    "/tenders/{tender_id}/",
-    response={200: schemas.TenderDetail, **ERRORS},
-    url_name="api_tender_detail",
+    "/tenders/{tender_id}/", response=responses(schemas.TenderDetail), url_name="api_tender_detail"
 )
 def tender_detail(request, tender_id: int):
     """A published tender with its criteria, milestones, documents, answered questions and
@@ -124,11 +92,10 @@ def tender_detail(request, tender_id: int):
     )
 
 
-@router.get("/awards/", response={200: schemas.AwardPage, **ERRORS}, url_name="api_award_list")
+@router.get("/awards/", response=responses(schemas.AwardPage), url_name="api_award_list")
 def award_list(
     request,
-    page: int = Query(1, ge=1),
-    page_size: int | None = Query(None, ge=1),
+    pages: Query[PageQuery],
     tender: int | None = Query(None),
     buyer: int | None = Query(None),
     organisation: int | None = Query(None),
@@ -141,29 +108,20 @@ def award_list(
         awards = awards.filter(tender__buyer_id=buyer)
     if organisation is not None:
         awards = awards.filter(bid__organisation_id=organisation)
-    return paginate(
-        request,
-        awards,
-        page=page,
-        page_size=page_size,
-        serialize=lambda a: schemas.award_out(request, a),
-    )
+    return paginate(request, awards, pages, schemas.award_out)
 
 
 @router.get(
-    "/awards/{award_id}/", response={200: schemas.AwardOut, **ERRORS}, url_name="api_award_detail"
+    "/awards/{award_id}/", response=responses(schemas.AwardOut), url_name="api_award_detail"
 )
 def award_detail(request, award_id: int):
     return schemas.award_out(request, get_object_or_404(award_list_public(), pk=award_id))
 
 
-@router.get(
-    "/contracts/", response={200: schemas.ContractPage, **ERRORS}, url_name="api_contract_list"
-)
+@router.get("/contracts/", response=responses(schemas.ContractPage), url_name="api_contract_list")
 def contract_list(
     request,
-    page: int = Query(1, ge=1),
-    page_size: int | None = Query(None, ge=1),
+    pages: Query[PageQuery],
     buyer: int | None = Query(None),
     organisation: int | None = Query(None),
     status: str | None = Query(None),
@@ -171,20 +129,14 @@ def contract_list(
     """Contracts signed by both sides, newest signature first (public fields only)."""
     allowed = [s for s in Contract.Status.values if s != Contract.Status.DRAFT]
     contracts = contract_list_public(
-        buyer=buyer, organisation=organisation, status=_choice("status", status, allowed)
+        buyer=buyer, organisation=organisation, status=choice_param("status", status, allowed)
     )
-    return paginate(
-        request,
-        contracts,
-        page=page,
-        page_size=page_size,
-        serialize=lambda c: schemas.contract_item(request, c),
-    )
+    return paginate(request, contracts, pages, schemas.contract_item)
 
 
 @router.get(
     "/contracts/{contract_id}/",
-    response={200: schemas.ContractDetail, **ERRORS},
+    response=responses(schemas.ContractDetail),
     url_name="api_contract_detail",
 )
 def contract_detail(request, contract_id: int):
@@ -195,33 +147,29 @@ def contract_detail(request, contract_id: int):
 
 @router.get(
     "/organisations/",
-    response={200: schemas.OrganisationPage, **ERRORS},
+    response=responses(schemas.OrganisationPage),
     url_name="api_organisation_list",
 )
 def organisation_list(
     request,
-    page: int = Query(1, ge=1),
-    page_size: int | None = Query(None, ge=1),
+    pages: Query[PageQuery],
     district: str | None = Query(None, description="行政区划代码"),
     category: str | None = Query(None, description="服务类目编码"),
     min_rating: int | None = Query(None, ge=1, le=5, description="最低有效评估等级（1–5）"),
 ):
-    """Verified organisations of the public directory, by name."""
+    """Verified organisations of the public directory, by name, each with its overall
+    two-way evaluation score and count."""
     organisations = organisation_list_public(
-        district=_region(district, "district"), category=_category(category), min_rating=min_rating
+        district=region_param(district, "district"),
+        category=category_param(category),
+        min_rating=min_rating,
     )
-    return paginate(
-        request,
-        organisations,
-        page=page,
-        page_size=page_size,
-        serialize=lambda o: schemas.organisation_item(request, o),
-    )
+    return paginate(request, _with_overall_rating(organisations), pages, schemas.organisation_item)
 
 
 @router.get(
     "/organisations/{organisation_id}/",
-    response={200: schemas.OrganisationDetail, **ERRORS},
+    response=responses(schemas.OrganisationDetail),
     url_name="api_organisation_detail",
 )
 def organisation_detail(request, organisation_id: int):
@@ -232,31 +180,22 @@ def organisation_detail(request, organisation_id: int):
     )
 
 
-@router.get("/buyers/", response={200: schemas.BuyerPage, **ERRORS}, url_name="api_buyer_list")
+@router.get("/buyers/", response=responses(schemas.BuyerPage), url_name="api_buyer_list")
 def buyer_list(
     request,
-    page: int = Query(1, ge=1),
-    page_size: int | None = Query(None, ge=1),
+    pages: Query[PageQuery],
     region: str | None = Query(None, description="行政区划代码，含下级地区"),
     sort: str = Query("name", description="name | punctuality | rating"),
 ):
     """Buyers (购买主体) with payment punctuality and overall rating, by name or best first."""
     buyers = buyer_table_public(
-        region=_region(region), sort=_choice("sort", sort, list(BUYER_TABLE_SORTS))
+        region=region_param(region), sort=choice_param("sort", sort, list(BUYER_TABLE_SORTS))
     ).select_related("parent")
-    return paginate(
-        request,
-        buyers,
-        page=page,
-        page_size=page_size,
-        serialize=lambda b: schemas.buyer_item(request, b),
-    )
+    return paginate(request, buyers, pages, schemas.buyer_item)
 
 
 @router.get(
-    "/buyers/{buyer_id}/",
-    response={200: schemas.BuyerDetail, **ERRORS},
-    url_name="api_buyer_detail",
+    "/buyers/{buyer_id}/", response=responses(schemas.BuyerDetail), url_name="api_buyer_detail"
 )
 def buyer_detail(request, buyer_id: int):
     """A buyer with its measured payment punctuality (as on its profile page)."""

@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -45,11 +46,12 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def client_key(request) -> tuple[str, str]:
     """(cache key part, rate) for the caller: its token if it presented a valid one, else
-    its address. REMOTE_ADDR only: X-Forwarded-For is whatever the client says."""
+    its address as allauth's rate limits see it (X-Forwarded-For only behind the
+    TRUSTED_PROXY_COUNT proxies we run: otherwise it is whatever the client says)."""
     token = getattr(request, "auth", None)
     if isinstance(token, ApiToken):
         return f"token:{token.pk}", settings.API_RATE_LIMIT_TOKEN
-    return f"ip:{request.META.get('REMOTE_ADDR', '')}", settings.API_RATE_LIMIT_ANON
+    return f"ip:{get_adapter(request).get_client_ip(request)}", settings.API_RATE_LIMIT_ANON
 
 
 def rate_hit(request) -> RateState:

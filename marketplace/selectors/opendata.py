@@ -4,9 +4,11 @@ stored releases, and the figures the endpoints' conditional GETs rest on."""
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from marketplace.models import (
+    AuditEntry,
     Award,
     Bid,
     Contract,
@@ -83,13 +85,61 @@ def ocds_process_get(*, tender_id: int) -> Tender | None:
     return ocds_process_queryset().filter(pk=tender_id).first()
 
 
-def ocds_tenders_without_releases() -> QuerySet[Tender]:
-    """Public tenders that have no release of ours yet (for the backfill command)."""
-    return (
-        ocds_process_queryset()
-        .filter(~Q(pk__in=OcdsRelease.objects.filter(tender__isnull=False).values("tender_id")))
+def ocds_public_tender_ids() -> list[int]:
+    """The ids of every public tender, in order (the backfill walks them in batches)."""
+    return list(
+        Tender.objects.filter(published_at__isnull=False)
         .order_by("pk")
+        .values_list("pk", flat=True)
     )
+
+
+# The statuses that close a row for good, which the backfill must date.
+CLOSING_STATUSES = {
+    Tender: (Tender.Status.CANCELLED, Tender.Status.FAILED),
+    Award: (Award.Status.REVOKED,),
+    Contract: (Contract.Status.COMPLETED, Contract.Status.TERMINATED),
+    Milestone: (Milestone.Status.CANCELLED,),
+}
+
+
+def ocds_closing_dates(tenders) -> dict[tuple[type, int], datetime.datetime]:
+    """When each row of these processes (fetched by `ocds_process_queryset`) that now has a
+    closing status reached it, keyed (model, pk): from the audit log in one query, or the
+    row's last update where the log has no such entry (rows not changed by a transition).
+
+    Rules: only rows whose current status is a closing one are dated; an entry counts when
+    it moved the row to exactly that status; the latest such entry wins."""
+    closed_rows = []
+    for tender in tenders:
+        closed_rows.append(tender)
+        closed_rows += list(tender.awards.all())
+        for contract in tender.contracts.all():
+            closed_rows.append(contract)
+            closed_rows += list(contract.milestones.all())
+    closed_rows = [row for row in closed_rows if row.status in CLOSING_STATUSES[type(row)]]
+    dates = {(type(row), row.pk): row.updated_at for row in closed_rows}
+    if not closed_rows:
+        return dates
+    types = ContentType.objects.get_for_models(*CLOSING_STATUSES)
+    models = {content_type.pk: model for model, content_type in types.items()}
+    condition = Q()
+    for model in CLOSING_STATUSES:
+        ids = [str(pk) for kind, pk in dates if kind is model]
+        if ids:
+            condition |= Q(content_type=types[model], object_id__in=ids)
+    status = {(type(row), row.pk): row.status for row in closed_rows}
+    logged = {}
+    entries = (
+        AuditEntry.objects.filter(condition)
+        .order_by("created_at", "pk")
+        .values_list("content_type_id", "object_id", "to_status", "created_at")
+    )
+    for content_type_id, object_id, to_status, created_at in entries:
+        key = (models[content_type_id], int(object_id))
+        if status.get(key) == to_status:
+            logged[key] = created_at
+    return {**dates, **logged}
 
 
 def ocds_release_list(*, since: datetime.datetime | None = None) -> QuerySet[OcdsRelease]:

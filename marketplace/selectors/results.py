@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -201,3 +202,40 @@ def organisations_top_rated(
         .select_related("organisation")
         .order_by("-score", "-count", "organisation__name")[:limit]
     )
+
+
+def _result_page_model():
+    """The portal's result page model (cms.ResultPage), reached through the contract's
+    `result_page` relation: cms depends on marketplace, so marketplace never imports it."""
+    return Contract._meta.get_field("result_page").related_model
+
+
+def result_pages_public(
+    *,
+    category: Category | None = None,
+    region: Region | None = None,
+    year: int | None = None,
+):
+    """Published result pages anyone may read (live, outside any private section) of
+    completed contracts filtered as on /results/ (see result_contracts), newest publication
+    first, with contract, tender (category, region) and parties in the same query."""
+    contracts = result_contracts(category=category, region=region, year=year)
+    return (
+        _result_page_model()
+        .objects.live()
+        .public()
+        .filter(contract_id__in=contracts.values("pk"))
+        .select_related(
+            "contract__tender__category",
+            "contract__tender__region",
+            "contract__buyer",
+            "contract__organisation",
+        )
+        .order_by("-first_published_at", "-pk")
+    )
+
+
+def result_page_public_get(*, pk):
+    """One result page as result_pages_public lists it; Http404 for a draft, a private or
+    an unknown page."""
+    return get_object_or_404(result_pages_public(), pk=pk)

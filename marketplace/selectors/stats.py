@@ -6,13 +6,20 @@ Money contracted counts every contract that was signed (签订): active, complet
 terminated ones — a terminated contract was still money committed, and leaving it out would
 make a year's figure shrink afterwards. Amounts are the contract amount in force (after any
 variation); a contract belongs to the year it was signed (Beijing time). Totals are summed by
-the database as Decimal and returned as Money in CNY."""
+the database as Decimal and returned as Money in CNY.
 
-import datetime
+The page's figures come from the database on every uncached render, so each aggregate reads
+as little as it can: the three money charts share one grouped query (per category, county
+and year; the charts add those cells up exactly, in Decimal), bids are counted per tender
+from the live-bid index before they meet the tenders, and a payment's days to pay are
+worked out once per payment, not once per bucket."""
+
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
-from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+from django.db import connections
+from django.db.models import Count, Func, IntegerField, Q, Sum
 from django.db.models.functions import ExtractYear, Substr, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -95,22 +102,8 @@ def _cny(value) -> Money:
     return Money(value if value is not None else Decimal("0.00"), "CNY")
 
 
-def _signed_contracts(year=None):
-    contracts = Contract.objects.filter(status__in=SIGNED_STATUSES, signed_at__isnull=False)
-    if year is not None:
-        contracts = contracts.filter(signed_at__year=year)
-    return contracts.order_by()
-
-
-def _amounts_by(contracts, key):
-    """{key: (contracts, Decimal total)} grouped by the `key` expression, one query."""
-    rows = (
-        contracts.annotate(key=key)
-        .values("key")
-        .annotate(contracts=Count("pk"), total=Sum("amount"))
-        .values_list("key", "contracts", "total")
-    )
-    return {str(key): (count, total) for key, count, total in rows}
+def _signed_contracts():
+    return Contract.objects.filter(status__in=SIGNED_STATUSES, signed_at__isnull=False).order_by()
 
 
 def _amount_rows(totals, labels) -> list[AmountRow]:
@@ -122,30 +115,85 @@ def _amount_rows(totals, labels) -> list[AmountRow]:
     return sorted(rows, key=lambda row: (-row.amount.amount, row.key))
 
 
+class ContractedTotals:
+    """Money contracted per (top-level category, county, signing year) cell, from one
+    grouped query; each money chart adds up the cells it needs (Decimal, so exact). The
+    category and county names are read only when a chart needs them (one query each)."""
+
+    def __init__(self):
+        self.cells = [
+            (category, district, str(year), contracts, total)
+            for category, district, year, contracts, total in _signed_contracts()
+            .annotate(
+                category=Substr("tender__category__code", 1, CATEGORY_CODE_LENGTH),
+                district=Substr("tender__region__code", 1, COUNTY_CODE_LENGTH),
+                year=ExtractYear("signed_at"),
+            )
+            .values_list("category", "district", "year")
+            .annotate(contracts=Count("pk"), total=Sum("amount"))
+        ]
+
+    def _totals(self, position, year=None):
+        """{key: (contracts, Decimal total)} of the cells' key at `position`."""
+        totals = {}
+        for cell in self.cells:
+            if year is None or cell[2] == str(year):
+                count, amount = totals.get(cell[position], (0, Decimal("0.00")))
+                totals[cell[position]] = (count + cell[3], amount + cell[4])
+        return totals
+
+    @cached_property
+    def _category_names(self) -> dict:
+        codes = {cell[0] for cell in self.cells}
+        return dict(Category.objects.filter(code__in=codes).values_list("code", "name"))
+
+    @cached_property
+    def _district_names(self) -> dict:
+        codes = {cell[1] for cell in self.cells}
+        return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+
+    def by_category(self, year: int | None = None) -> list[AmountRow]:
+        return _amount_rows(self._totals(0, year), self._category_names)
+
+    def by_district(self, year: int | None = None) -> list[AmountRow]:
+        return _amount_rows(self._totals(1, year), self._district_names)
+
+    def by_year(self) -> list[AmountRow]:
+        return _year_rows(self._totals(2))
+
+
+def contracted_totals() -> ContractedTotals:
+    """The money contracted, ready for the three money charts (one query, and one more
+    for the names of each of the category and district charts)."""
+    return ContractedTotals()
+
+
 def contracted_by_category(*, year: int | None = None) -> list[AmountRow]:
     """Money contracted per top-level catalogue category (the tender's category code up
     to its first two digits), largest first; optionally of one signing year (2 queries)."""
-    totals = _amounts_by(
-        _signed_contracts(year), Substr("tender__category__code", 1, CATEGORY_CODE_LENGTH)
-    )
-    labels = dict(Category.objects.filter(code__in=totals).values_list("code", "name"))
-    return _amount_rows(totals, labels)
+    return contracted_totals().by_category(year)
 
 
 def contracted_by_district(*, year: int | None = None) -> list[AmountRow]:
     """Money contracted per county-level district of the tender's region (a street counts
     for its county), largest first; optionally of one signing year (2 queries)."""
-    totals = _amounts_by(
-        _signed_contracts(year), Substr("tender__region__code", 1, COUNTY_CODE_LENGTH)
-    )
-    labels = dict(Region.objects.filter(code__in=totals).values_list("code", "name"))
-    return _amount_rows(totals, labels)
+    return contracted_totals().by_district(year)
+
+
+def _year_rows(totals) -> list[AmountRow]:
+    return sorted(_amount_rows(totals, {}), key=lambda row: row.key)
 
 
 def contracted_by_year() -> list[AmountRow]:
-    """Money contracted per signing year (Beijing time), oldest first (one query)."""
-    totals = _amounts_by(_signed_contracts(), ExtractYear("signed_at"))
-    return sorted(_amount_rows(totals, {}), key=lambda row: row.key)
+    """Money contracted per signing year (Beijing time), oldest first (one query, of the
+    contracts alone: the home page needs only this chart's figures)."""
+    rows = (
+        _signed_contracts()
+        .annotate(year=ExtractYear("signed_at"))
+        .values_list("year")
+        .annotate(contracts=Count("pk"), total=Sum("amount"))
+    )
+    return _year_rows({str(year): (count, total) for year, count, total in rows})
 
 
 def bids_per_tender(*, now=None) -> list[CountRow]:
@@ -154,20 +202,40 @@ def bids_per_tender(*, now=None) -> list[CountRow]:
     Only tenders whose deadline has passed and that went on to closing, opening, evaluation,
     award or failure: the number of bids of a tender still open is sealed."""
     now = now or timezone.now()
-    tenders = Tender.objects.filter(
-        status__in=PAST_BIDDING_STATUSES, bid_deadline__lte=now
-    ).annotate(
-        live_bids=Count(
-            "bids",
-            filter=~Q(bids__status__in=[Bid.Status.WITHDRAWN, Bid.Status.REPLACED]),
-        )
+    tenders = (
+        Tender.objects.filter(status__in=PAST_BIDDING_STATUSES, bid_deadline__lte=now)
+        .order_by()
+        .values("id")
     )
-    buckets = {str(n): Count("pk", filter=Q(live_bids=n)) for n in range(BIDS_TOP_BUCKET)}
-    buckets[f"{BIDS_TOP_BUCKET}+"] = Count("pk", filter=Q(live_bids__gte=BIDS_TOP_BUCKET))
-    counts = tenders.order_by().aggregate(**buckets)
-    labels = {str(n): _("%(n)s份") % {"n": n} for n in range(BIDS_TOP_BUCKET)}
-    labels[f"{BIDS_TOP_BUCKET}+"] = _("%(n)s份及以上") % {"n": BIDS_TOP_BUCKET}
-    return [CountRow(key=key, label=labels[key], count=counts[key] or 0) for key in buckets]
+    # Live bids are counted per tender first, and only then joined to the tenders: the
+    # counts come from the live-bid unique index alone (its condition is Bid.LIVE), where
+    # joining first would carry every bid row into the join. The ORM cannot join a grouped
+    # subquery, so the two querysets are put together here.
+    live_bids = (
+        Bid.objects.filter(Bid.LIVE).order_by().values("tender_id").annotate(live=Count("*"))
+    )
+    tenders_sql, tenders_params = tenders.query.sql_with_params()
+    bids_sql, bids_params = live_bids.query.sql_with_params()
+    counts = [
+        f"COUNT(CASE WHEN COALESCE(b.live, 0) = {n} THEN 1 END)" for n in range(BIDS_TOP_BUCKET)
+    ]
+    counts.append(f"COUNT(CASE WHEN b.live >= {BIDS_TOP_BUCKET} THEN 1 END)")
+    # Only the ORM's SQL (values as parameters) and integer constants go into the text.
+    sql = (
+        f"SELECT {', '.join(counts)} FROM ({tenders_sql}) t "  # noqa: S608
+        f"LEFT JOIN ({bids_sql}) b ON b.tender_id = t.id"
+    )
+    with connections[tenders.db].cursor() as cursor:
+        cursor.execute(sql, (*tenders_params, *bids_params))
+        row = cursor.fetchone()
+    keys = [str(n) for n in range(BIDS_TOP_BUCKET)]
+    labels = [_("%(n)s份") % {"n": n} for n in range(BIDS_TOP_BUCKET)]
+    keys.append(f"{BIDS_TOP_BUCKET}+")
+    labels.append(_("%(n)s份及以上") % {"n": BIDS_TOP_BUCKET})
+    return [
+        CountRow(key=key, label=label, count=count)
+        for key, label, count in zip(keys, labels, row, strict=True)
+    ]
 
 
 def payment_day_labels() -> list[str]:
@@ -184,8 +252,51 @@ def payment_day_labels() -> list[str]:
     return labels
 
 
-def _days_within(days):
-    return Q(settled_on__lte=F("accepted_on") + datetime.timedelta(days=days))
+class _DaysBetween(Func):
+    """Whole days from the date `earlier` to the date `later` (an integer)."""
+
+    arity = 2
+    output_field = IntegerField()
+
+    def __init__(self, earlier, later):
+        super().__init__(later, earlier)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # PostgreSQL: date − date is a number of days.
+        return super().as_sql(
+            compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+class _Bucket(Func):
+    """The index of the first of the ascending `bounds` that `value` is at most, or
+    len(bounds) above them all. The value is computed once (PostgreSQL's width_bucket),
+    not once per bound as a CASE would."""
+
+    output_field = IntegerField()
+
+    def __init__(self, value, bounds):
+        super().__init__(value)
+        self.bounds = tuple(int(bound) for bound in bounds)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        value, params = compiler.compile(self.source_expressions[0])
+        whens = " ".join(f"WHEN {value} <= {high} THEN {i}" for i, high in enumerate(self.bounds))
+        return f"CASE {whens} ELSE {len(self.bounds)} END", params * len(self.bounds)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        value, params = compiler.compile(self.source_expressions[0])
+        lower = ", ".join(str(high + 1) for high in self.bounds)  # width_bucket: lower bounds
+        return f"width_bucket({value}, ARRAY[{lower}])", params
 
 
 def payment_punctuality() -> PaymentPunctuality:
@@ -193,18 +304,10 @@ def payment_punctuality() -> PaymentPunctuality:
     selectors.payments.buyer_punctuality (settled payments of accepted milestones): how
     many payments fall in each bucket, overall and per buyer, and per buyer how many were
     paid within PAYMENT_DAYS_LIMIT days (one query, grouped by buyer and bucket)."""
-    # One CASE per payment (not one filtered count per bucket): each date conversion costs.
-    bucket = Case(
-        *(When(_days_within(high), then=Value(i)) for i, high in enumerate(PAYMENT_DAY_BOUNDS)),
-        default=Value(len(PAYMENT_DAY_BOUNDS)),
-        output_field=IntegerField(),
-    )
+    days = _DaysBetween(TruncDate("milestone__accepted_at"), TruncDate("settled_at"))
     grouped = (
         Payment.objects.filter(settled_at__isnull=False, milestone__accepted_at__isnull=False)
-        .annotate(
-            settled_on=TruncDate("settled_at"), accepted_on=TruncDate("milestone__accepted_at")
-        )
-        .annotate(bucket=bucket)
+        .annotate(bucket=_Bucket(days, PAYMENT_DAY_BOUNDS))
         .order_by()
         .values_list("contract__buyer_id", "contract__buyer__name", "bucket")
         .annotate(n=Count("pk"))

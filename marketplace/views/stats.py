@@ -16,9 +16,7 @@ from djmoney.money import Money
 from marketplace import pagecache
 from marketplace.selectors.stats import (
     bids_per_tender,
-    contracted_by_category,
-    contracted_by_district,
-    contracted_by_year,
+    contracted_totals,
     payment_day_labels,
     payment_punctuality,
 )
@@ -108,8 +106,10 @@ def _key_and_label(key_header, label_header):
 def _charts(slugs, *, year=None) -> dict[str, Chart]:
     """The charts named in `slugs`, each from its selector (called once per page)."""
     charts = {}
+    if {"amount-by-category", "amount-by-district", "amount-by-year"} & set(slugs):
+        contracted = contracted_totals()  # one query for the three money charts
     if "amount-by-category" in slugs:
-        rows = contracted_by_category(year=year)
+        rows = contracted.by_category(year)
         charts["amount-by-category"] = _amount_chart(
             "amount-by-category",
             _("按服务类目统计的合同金额（%(year)s）") % {"year": _year_label(year)},
@@ -118,7 +118,7 @@ def _charts(slugs, *, year=None) -> dict[str, Chart]:
             _key_and_label(_("类目编码"), _("服务类目")),
         )
     if "amount-by-district" in slugs:
-        rows = contracted_by_district(year=year)
+        rows = contracted.by_district(year)
         charts["amount-by-district"] = _amount_chart(
             "amount-by-district",
             _("按县区统计的合同金额（%(year)s）") % {"year": _year_label(year)},
@@ -127,7 +127,7 @@ def _charts(slugs, *, year=None) -> dict[str, Chart]:
             _key_and_label(_("行政区划代码"), _("县区")),
         )
     if "amount-by-year" in slugs:
-        rows = contracted_by_year()
+        rows = contracted.by_year()
         charts["amount-by-year"] = _amount_chart(
             "amount-by-year",
             _("历年合同金额"),

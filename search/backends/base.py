@@ -12,7 +12,12 @@ from search import analysis
 from search.types import FacetCount, Hit, Kind, SearchQuery
 
 SNIPPET_CHARS = 120
-KIND_LABELS = {Kind.TENDER: _("服务项目"), Kind.ORGANISATION: _("社会组织")}
+# The kinds as the public reads them (facet labels, the page's tabs and groups).
+KIND_LABELS = {
+    Kind.TENDER: _("服务项目"),
+    Kind.ORGANISATION: _("社会组织"),
+    Kind.RESULT: _("项目成果"),
+}
 
 
 def highlight(text: str, terms: list[str]) -> str:
@@ -64,6 +69,8 @@ def display_fields(kind: str, fields: dict) -> dict:
         if status == Tender.Status.PUBLISHED and deadline <= datetime.datetime.now(datetime.UTC):
             status = Tender.Status.CLOSED
         shown["status_label"] = Tender.Status(status).label
+    elif kind == Kind.RESULT:
+        shown["amount"] = Decimal(fields["amount"])
     elif fields.get("rating_level"):
         shown["rating_label"] = f"{fields['rating_level']}A"
     return shown

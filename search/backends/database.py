@@ -229,13 +229,16 @@ class DatabaseBackend:
 
     @staticmethod
     def _order(sort: str, ranked: bool) -> list:
+        """The sort, then newest first: what has no deadline or budget (organisations,
+        results) comes after the tenders, newest first among itself."""
+        newest = [F("published_at").desc(nulls_last=True), "-id"]
         if sort == Sort.DEADLINE:
-            return [F("deadline").asc(nulls_last=True), "id"]
+            return [F("deadline").asc(nulls_last=True), *newest]
         if sort == Sort.BUDGET:
-            return [F("budget").desc(nulls_last=True), "id"]
+            return [F("budget").desc(nulls_last=True), *newest]
         if sort == Sort.RELEVANCE and ranked:
-            return ["-rank", F("published_at").desc(nulls_last=True), "-id"]
-        return [F("published_at").desc(nulls_last=True), "-id"]
+            return ["-rank", *newest]
+        return newest
 
     def suggest(self, prefix: str, *, kinds=Kind.ALL, limit: int = 8) -> list[str]:
         """Titles with a word starting with what was typed (the last word may be unfinished)."""

@@ -74,6 +74,12 @@ def text_query(text: str):
     return Q("bool", must=must, should=[boost])
 
 
+def _sort_field(name: str, order: str, unmapped_type: str) -> dict:
+    """A sort on `name`: documents without it last, and no error from an index whose
+    mapping lacks it (deadline and budget exist in the tender index only)."""
+    return {name: {"order": order, "missing": "_last", "unmapped_type": unmapped_type}}
+
+
 def build_search(query: SearchQuery, indices: list[str]) -> Search:
     """The Elasticsearch request for `query` over `indices` (the kinds' aliases)."""
     search = Search(index=indices)
@@ -83,14 +89,16 @@ def build_search(query: SearchQuery, indices: list[str]) -> Search:
     )
     for facet in FACETS:
         search.aggs.bucket(facet, "terms", field=facet, size=FACET_SIZE)
+    newest = _sort_field("published_at", "desc", "date")
+    tie_break = _sort_field("object_id", "desc", "long")
     if query.sort == Sort.DEADLINE:
-        search = search.sort({"deadline": {"order": "asc", "missing": "_last"}}, "_id")
+        search = search.sort(_sort_field("deadline", "asc", "date"), newest, tie_break)
     elif query.sort == Sort.BUDGET:
-        search = search.sort({"budget": {"order": "desc", "missing": "_last"}}, "_id")
+        search = search.sort(_sort_field("budget", "desc", "double"), newest, tie_break)
     elif query.sort == Sort.NEWEST or matching is None:
-        search = search.sort({"published_at": {"order": "desc", "missing": "_last"}}, "_id")
+        search = search.sort(newest, tie_break)
     else:
-        search = search.sort("_score", {"published_at": {"order": "desc", "missing": "_last"}})
+        search = search.sort("_score", newest, tie_break)
     start = (max(query.page, 1) - 1) * query.page_size
     search = search.extra(track_total_hits=True)
     return search[start : start + query.page_size]
@@ -123,6 +131,7 @@ def record_document(record) -> dict:
     """The document body of an index record."""
     doc = {
         "kind": record.kind,
+        "object_id": record.id,
         "title": record.title,
         "body": record.body,
         "title_terms": analysis.segment_text(record.title),
@@ -141,8 +150,10 @@ def record_document(record) -> dict:
             budget=str(record.budget),
             deadline=record.deadline.isoformat(),
         )
-    else:
+    elif record.kind == Kind.ORGANISATION:
         doc["rating_level"] = record.rating_level or None
+    elif record.kind == Kind.RESULT:
+        doc.update(amount=record.fields["amount"], year=record.fields["year"])
     return doc
 
 

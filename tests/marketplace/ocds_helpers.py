@@ -6,7 +6,7 @@ import json
 from django.utils import timezone
 from djmoney.money import Money
 
-from marketplace import ocds
+from marketplace import ocds, ocds_merge
 from marketplace.models import (
     Contract,
     ContractVersion,
@@ -24,8 +24,14 @@ LOSING_PRICE = Money("271828.18", "CNY")
 
 
 def assert_valid(package: dict):
-    """Zero schema errors, and every codelist value from the official codelists."""
+    """Zero schema errors, and every codelist value from the official codelists; a record
+    has its compiled and versioned releases, and its releases in date order."""
     assert ocds.package_errors(package) == []
+    for record in package.get("records", []):
+        assert record["versionedRelease"]["ocid"] == record["ocid"]
+        assert record["compiledRelease"]["ocid"] == record["ocid"]
+        dates = [ocds_merge.parse_datetime(release["date"]) for release in record["releases"]]
+        assert dates == sorted(dates)
     releases = package.get("releases") or [
         release for record in package["records"] for release in record["releases"]
     ]

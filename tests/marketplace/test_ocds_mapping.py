@@ -1,5 +1,6 @@
 """OCDS releases of our contracting processes: what is mapped where, what is never
-published (sealed bids), codelists, the merge rules, and the receivers of domain events."""
+published (sealed bids), codelists, the merge rules (compiled and versioned releases), and
+the receivers of domain events. The backfill is in test_ocds_backfill.py."""
 
 import datetime
 
@@ -8,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from djmoney.money import Money
 
-from marketplace import ocds
+from marketplace import ocds, ocds_merge
 from marketplace.models import (
     Award,
     BidDocument,
@@ -315,15 +316,6 @@ def test_receiver_stores_a_release_after_commit(officer, buyer, django_capture_o
     assert release.data["tender"]["status"] == "cancelled"
 
 
-def test_backfill_is_idempotent_and_tags_what_the_release_carries():
-    _tender, *_ = full_process()
-    factories.TenderFactory(status=Tender.Status.DRAFT)
-    assert ocds_releases_backfill() == 1
-    assert ocds_releases_backfill() == 0
-    [release] = OcdsRelease.objects.all()
-    assert release.tags == ["tender", "award", "contract", "implementation"]
-
-
 # --- merge rules on small fixed inputs ------------------------------------------------------
 
 R1 = {
@@ -356,7 +348,7 @@ R2 = {
 
 
 def test_merge_objects_by_field_arrays_by_id_and_replace_other_arrays():
-    compiled = ocds.compile_releases([R2, R1])  # out of order on purpose: date order wins
+    compiled = ocds_merge.compile_releases([R2, R1])  # out of order on purpose: date order wins
     assert compiled["tag"] == ["compiled"]
     assert compiled["id"] == "ocds-x-1-2026-01-02T00:00:00Z"
     assert compiled["date"] == "2026-01-02T00:00:00Z"
@@ -377,19 +369,97 @@ def test_merge_objects_by_field_arrays_by_id_and_replace_other_arrays():
 
 def test_merge_null_removes_a_field_and_inputs_are_not_changed():
     first = {**R1, "tender": {**R1["tender"], "description": "说明"}}
-    compiled = ocds.compile_releases([first, R2])
+    compiled = ocds_merge.compile_releases([first, R2])
     assert "description" not in compiled["tender"]
     assert first["tender"]["description"] == "说明"
     assert R1["tender"]["documents"][1]["title"] == "D2"
 
 
-def test_merge_matches_the_official_compiled_release():
-    """The compiled release of the official record example equals the one OCDS published."""
+def _official_record() -> dict:
     package = ocds.json.loads(
         (ocds.OCDS_DIR / "examples" / "implementation-record-package.json").read_text("utf-8")
     )
     [record] = package["records"]
-    assert ocds.compile_releases(record["releases"]) == record["compiledRelease"]
+    return record
+
+
+def test_merge_matches_the_official_compiled_release():
+    """The compiled release of the official record example equals the one OCDS published."""
+    record = _official_record()
+    assert ocds_merge.compile_releases(record["releases"]) == record["compiledRelease"]
+
+
+def test_versioned_release_matches_the_official_one():
+    """So does the versioned release, from the same releases."""
+    record = _official_record()
+    assert ocds_merge.versioned_release(record["releases"]) == record["versionedRelease"]
+
+
+def _version(release, value):
+    return {
+        "releaseID": release["id"],
+        "releaseDate": release["date"],
+        "releaseTag": release["tag"],
+        "value": value,
+    }
+
+
+def test_versioned_release_keeps_each_change_of_a_field():
+    """A field changed between two releases has two versions, one left alone keeps one; an
+    item's id is its key, not a version; a list of literals and a free-form object are one
+    value each; a null is a version; the release's id, date and tag are left out."""
+    first = {
+        **R1,
+        "parties": [{**R1["parties"][0], "details": {"scale": "large"}}],
+        "buyer": {"id": "p1", "name": "P1", "additionalIdentifiers": [{"id": "x", "scheme": "S"}]},
+    }
+    second = {
+        **R2,
+        "parties": [{**R2["parties"][0], "details": {"scale": "sme"}}, R2["parties"][1]],
+        "buyer": {"id": "p1", "name": "P1"},
+    }
+    versioned = ocds_merge.versioned_release([second, first])
+    assert set(versioned) == {"ocid", "tender", "parties", "buyer"}
+    assert versioned["ocid"] == "ocds-x-1"
+    tender = versioned["tender"]
+    assert tender["title"] == [_version(first, "旧标题"), _version(second, "新标题")]
+    assert tender["id"] == [_version(first, "T")]
+    assert tender["submissionMethod"] == [
+        _version(first, ["written"]),
+        _version(second, ["electronicSubmission"]),
+    ]
+    assert tender["description"] == [_version(second, None)]
+    assert [document["id"] for document in tender["documents"]] == ["d1", "d2", "d3"]
+    assert tender["documents"][1]["title"] == [_version(first, "D2"), _version(second, "D2 v2")]
+    assert tender["items"] == [
+        {"id": "a", "description": [_version(first, "A")], "quantity": [_version(first, 1)]}
+    ]
+    p1 = versioned["parties"][0]
+    assert p1["id"] == "p1"
+    assert p1["roles"] == [_version(first, ["buyer"]), _version(second, ["buyer", "payer"])]
+    assert p1["details"] == [
+        _version(first, {"scale": "large"}),
+        _version(second, {"scale": "sme"}),
+    ]
+    assert versioned["buyer"]["id"] == [_version(first, "p1")]
+    assert versioned["buyer"]["additionalIdentifiers"] == [
+        _version(first, [{"id": "x", "scheme": "S"}])
+    ]
+
+
+def test_an_empty_list_of_objects_merges_as_no_item():
+    """An empty identifier-merged array shows as [] until a release brings items, which it
+    does not wipe out again; both merged forms stay plain JSON."""
+    empty = {**R1, "tender": {"milestones": []}}
+    filled = {**R2, "tender": {"milestones": [{"id": "m1", "title": "M1"}]}}
+    again = {**R2, "id": "3", "date": "2026-01-03T00:00:00Z", "tender": {"milestones": []}}
+    assert ocds_merge.compile_releases([empty])["tender"] == {"milestones": []}
+    assert ocds_merge.versioned_release([empty])["tender"] == {"milestones": []}
+    compiled = ocds_merge.compile_releases([empty, filled, again])
+    assert compiled["tender"]["milestones"] == [{"id": "m1", "title": "M1"}]
+    versioned = ocds_merge.versioned_release([empty, filled, again])
+    assert versioned["tender"]["milestones"] == [{"id": "m1", "title": [_version(filled, "M1")]}]
+    ocds.json.dumps([compiled, versioned])
 
 
 def test_award_release_key_follows_the_standing_award():

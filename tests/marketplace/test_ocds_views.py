@@ -120,6 +120,10 @@ def test_record_package_compiles_the_process(client):
     assert [r["id"] for r in record["releases"]] == [r.release_id for r in stored]
     assert record["compiledRelease"]["tag"] == ["compiled"]
     assert record["compiledRelease"]["date"] == ocds.iso(stored[-1].date)
+    # Every release re-dated the process; the first one set the title, which never changed.
+    versioned = record["versionedRelease"]
+    assert [v["releaseID"] for v in versioned["tender"]["title"]] == [stored[0].release_id]
+    assert versioned["parties"][0]["id"] == stored[0].data["parties"][0]["id"]
     assert (
         client.get(
             f"/opendata/ocds/records/{ocid}/", headers={"if-none-match": response["ETag"]}

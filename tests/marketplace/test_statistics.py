@@ -33,6 +33,7 @@ from marketplace.selectors.stats import (
     contracted_by_category,
     contracted_by_district,
     contracted_by_year,
+    contracted_totals,
     payment_punctuality,
 )
 from marketplace.services.contracts import contract_create, contract_sign
@@ -43,6 +44,9 @@ pytestmark = pytest.mark.django_db
 
 BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
 PAGE_URL = "/statistics/"
+# The page: the money charts' totals and their category and county names (3), bids per
+# tender (1), payment punctuality (1) and the site menu (1).
+PAGE_QUERIES = 6
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # give_totp's secret
 
 
@@ -146,6 +150,23 @@ def test_aggregates_cost_a_fixed_number_of_queries(contracts, django_assert_num_
         payment_punctuality()
 
 
+def test_the_three_money_charts_share_one_grouped_query(contracts, django_assert_num_queries):
+    """One query for the totals, one each for the category and county names; the charts
+    add the same cells up, so every chart's total is the same exact amount."""
+    with django_assert_num_queries(3):
+        totals = contracted_totals()
+        charts = [totals.by_category(), totals.by_district(), totals.by_year()]
+        by_year_2025 = [totals.by_category(2025), totals.by_district(2025)]
+    for rows in charts:
+        assert sum((row.amount for row in rows), cny("0.00")) == cny("420000.35")
+        assert sum(row.contracts for row in rows) == 4
+    for rows in by_year_2025:
+        assert sum((row.amount for row in rows), cny("0.00")) == cny("350000.35")
+    assert _table(totals.by_category(2025)) == _table(contracted_by_category(year=2025))
+    assert _table(totals.by_district(2024)) == _table(contracted_by_district(year=2024))
+    assert _table(totals.by_year()) == _table(contracted_by_year())
+
+
 def _tender(status, bids=0, withdrawn=0, *, past=True):
     day = datetime.timedelta(days=1)
     now = timezone.now()
@@ -186,6 +207,21 @@ def test_bids_per_tender_counts_only_tenders_past_bidding():
         ("5+", 2),
     ]
     assert rows[-1].label == "5份及以上"
+
+
+def test_bids_per_tender_follows_new_withdrawn_and_replaced_bids(django_assert_num_queries):
+    """The counts are read afresh: a new live bid moves its tender up a bucket, a
+    withdrawn or replaced one moves it down; still one query."""
+    tender = _tender(Tender.Status.CLOSED, bids=1)
+    with django_assert_num_queries(1):
+        assert [row.count for row in bids_per_tender()] == [0, 1, 0, 0, 0, 0]
+    factories.BidFactory(tender=tender)
+    assert [row.count for row in bids_per_tender()] == [0, 0, 1, 0, 0, 0]
+    bids = list(tender.bids.order_by("pk"))
+    Bid.objects.filter(pk=bids[0].pk).update(status=Bid.Status.REPLACED)
+    Bid.objects.filter(pk=bids[1].pk).update(status=Bid.Status.WITHDRAWN)
+    with django_assert_num_queries(1):
+        assert [row.count for row in bids_per_tender()] == [1, 0, 0, 0, 0, 0]
 
 
 _payment_serial = iter(range(1, 10_000))
@@ -258,6 +294,32 @@ def test_payment_punctuality_buckets_and_share_paid_within_30_days(payments):
         (y.pk, (0, 0, 1, 2, 1), 4, 1, "25.0"),  # most payments first
         (x.pk, (1, 1, 1, 0, 0), 3, 3, "100.0"),
     ]
+
+
+def test_payment_buckets_include_their_upper_bound():
+    """Each bucket runs up to and including its last day (7, 15, 30, 60), a day more is
+    the next bucket; a payment on the day of acceptance is in the first."""
+    buyer = factories.BuyerFactory(name="丙街道办事处")
+    accepted = beijing(2025, 3, 1, 9)
+    days = [0, 7, 8, 15, 16, 30, 31, 60, 61]
+    for milestone, n in zip(_milestones(buyer, len(days)), days, strict=True):
+        _pay(milestone, accepted, accepted + datetime.timedelta(days=n))
+    result = payment_punctuality()
+    assert [row.count for row in result.distribution] == [2, 2, 2, 2, 1]
+    assert result.buyers[0].on_time_count == 6
+
+
+def test_payment_punctuality_follows_a_new_payment(payments, django_assert_num_queries):
+    x, _ = payments
+    before = payment_punctuality()
+    _pay(_milestones(x, 1)[0], beijing(2025, 4, 1, 9), beijing(2025, 5, 20, 9))  # 49 days
+    with django_assert_num_queries(1):
+        after = payment_punctuality()
+    assert [row.count for row in after.distribution] == [
+        row.count + (i == 3) for i, row in enumerate(before.distribution)
+    ]
+    assert after.buyers[1].buyer_id == x.pk and after.buyers[1].on_time_count == 3
+    assert after.buyers[1].paid_count == 4
 
 
 def _get(client, url=PAGE_URL, **headers):
@@ -346,6 +408,7 @@ def test_page_query_count_does_not_grow_with_the_data(client, django_assert_num_
     cache.clear()
     with django_assert_num_queries(len(few)):
         _get(client)
+    assert len(few) == PAGE_QUERIES
 
 
 def _signable_contract():

@@ -8,6 +8,7 @@ import datetime
 import io
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
@@ -19,8 +20,9 @@ from search import indexing
 from search.backends import get_backend
 from search.models import SavedSearch, SavedSearchMatch
 from search.saved import saved_search_create, saved_search_unsubscribe
-from search.types import Kind
+from search.types import Kind, SearchQuery
 from tests import factories
+from tests.cms.helpers import published_result
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +85,12 @@ def test_immediate_saved_search_is_emailed_once(
     assert "姑苏区居家养老服务项目" in email.body
     assert tender.get_absolute_url() in email.body
     assert f"/search/unsubscribe/{saved.unsubscribe_token}/" in email.body
+    # One-click unsubscribe in the mail program (RFC 2369, RFC 8058), to the same link.
+    message = email.message()
+    assert message["List-Unsubscribe"] == (
+        f"<{settings.SITE_URL}/search/unsubscribe/{saved.unsubscribe_token}/>"
+    )
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "/search/saved/" in email.body
     match = SavedSearchMatch.objects.get()
     assert (match.saved_search, match.tender, match.sent_at is not None) == (saved, tender, True)
@@ -113,6 +121,16 @@ def test_daily_digest_groups_matches_and_is_idempotent(
     assert third.title not in by_subject["养老"].body
     assert third.title in by_subject["助残"].body
     assert "每日汇总" in by_subject["养老"].subject
+    assert (
+        by_subject["养老"]
+        .extra_headers["List-Unsubscribe"]
+        .endswith(f"/search/unsubscribe/{elderly.unsubscribe_token}/>")
+    )
+    assert (
+        by_subject["助残"]
+        .extra_headers["List-Unsubscribe"]
+        .endswith(f"/search/unsubscribe/{disabled.unsubscribe_token}/>")
+    )
     assert not SavedSearchMatch.objects.filter(sent_at__isnull=True).exists()
     assert f"saved search {elderly.pk}: 2 tender(s)" in output
     assert f"saved search {disabled.pk}: 1 tender(s)" in output
@@ -225,4 +243,17 @@ def test_organisations_indexed_are_not_matched(save, django_capture_on_commit_ca
     organisation = factories.OrganisationFactory(name="养老服务中心")
     with django_capture_on_commit_callbacks(execute=True):
         indexing.index_update(kind=Kind.ORGANISATION, ids=[organisation.pk], backend=get_backend())
+    assert not SavedSearchMatch.objects.exists()
+
+
+def test_results_indexed_are_not_matched(save, django_capture_on_commit_callbacks):
+    """A published project result that tells of 养老 is indexed but never alerts: saved
+    searches are for tenders open for bids."""
+    save("养老", query="养老")
+    with django_capture_on_commit_callbacks(execute=True):
+        page = published_result()
+    assert get_backend().search(SearchQuery(text="养老", kinds=(Kind.RESULT,))).total == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        indexing.index_update(kind=Kind.RESULT, ids=[page.pk], backend=get_backend())
+    assert mail.outbox == []
     assert not SavedSearchMatch.objects.exists()

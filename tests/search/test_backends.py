@@ -1,4 +1,5 @@
-"""The behavioural suite, run against every available backend (tests/search/conftest.py)."""
+"""The behavioural suite, run against every available backend (tests/search/conftest.py):
+tenders, organisations and project results (项目成果)."""
 
 import datetime
 from decimal import Decimal
@@ -7,10 +8,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from djmoney.money import Money
+from wagtail.models import PageViewRestriction
 
+from cms.models import ResultPage
+from cms.services import result_page_create_draft
 from marketplace.models import BidDocument, Organisation, Region, Tender
 from search.types import Kind, SearchQuery, Sort
 from tests import factories
+from tests.cms.helpers import completed_contract, published_result
 
 
 def tender(title, **fields):
@@ -237,3 +242,110 @@ def test_query_count_does_not_grow_with_the_page(backend, rebuild):
             search(backend, "养老", page_size=size)
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+# Project results (项目成果) ------------------------------------------------------------------
+
+STORY = [{"type": "paragraph", "value": "<p>为200位老人提供助餐服务，&nbsp;每日送餐上门。</p>"}]
+
+
+def result(contract=None, **fields):
+    """A published result page (tests/cms/helpers.py) with a story about 助餐 by default."""
+    fields.setdefault("story", STORY)
+    return published_result(contract, **fields)
+
+
+def results_only(backend, text="", **options):
+    return search(backend, text, kinds=(Kind.RESULT,), **options)
+
+
+def test_a_published_result_is_found_by_a_word_of_its_story(backend, rebuild):
+    """助餐 finds the result whose story tells of it, with the contract's facts to show."""
+    page = result()
+    contract = page.contract
+    rebuild()
+    (hit,) = results_only(backend, "助餐").hits
+    assert (hit.kind, hit.id, hit.title, hit.url) == (Kind.RESULT, page.pk, page.title, page.url)
+    assert "<mark>助餐</mark>" in hit.snippet
+    assert "&amp;nbsp;" not in hit.snippet and "<p>" not in hit.snippet
+    assert hit.fields["buyer"] == contract.buyer.name
+    assert hit.fields["organisation"] == contract.organisation.name
+    assert hit.fields["amount"] == contract.amount.amount
+    assert hit.fields["year"] == contract.ends_on.year
+    assert hit.fields["category"] == contract.tender.category.name
+    # The parties' names are searchable too.
+    assert titles(results_only(backend, contract.organisation.name)) == [page.title]
+
+
+def test_draft_and_private_results_are_absent(backend, rebuild):
+    """Only live, public pages: a draft (even with a story) and a page behind a view
+    restriction are not indexed."""
+    published = result()
+    draft = result_page_create_draft(contract=completed_contract())
+    draft.story = STORY
+    draft.save_revision()
+    private = result()
+    PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+    rebuild()
+    assert [hit.id for hit in results_only(backend, "助餐").hits] == [published.pk]
+
+
+def test_unpublishing_or_deleting_a_result_removes_it(backend, rebuild):
+    unpublished, deleted = result(), result()
+    rebuild()
+    assert results_only(backend, "助餐").total == 2
+    unpublished.unpublish()
+    deleted_id = deleted.pk
+    deleted.delete()
+    assert backend.index(Kind.RESULT, [unpublished.pk, deleted_id]) == []
+    assert results_only(backend, "助餐").total == 0
+
+
+def test_kind_facet_counts_results(backend, rebuild):
+    """The results join the kind counts (labelled 项目成果) and the total."""
+    result()
+    result()
+    tender("居家养老助餐服务")
+    rebuild()
+    results = backend.search(SearchQuery(text="助餐"))
+    kinds = {c.value: (c.label, c.count) for c in results.facets["kind"]}
+    # Each result's contract has a tender whose notice also mentions 助餐.
+    assert kinds[Kind.RESULT] == ("项目成果", 2)
+    assert kinds[Kind.TENDER][1] == 3
+    assert results.total == 5
+
+
+def test_category_and_region_filters_apply_to_results(backend, rebuild):
+    """A result is filtered by its contract's tender: category and district codes and
+    everything inside them."""
+    elderly = result()
+    youth = result(
+        completed_contract(
+            award__bid__tender__category=factories.category("0303"),
+            award__bid__tender__region=other_city_county(),
+        )
+    )
+    rebuild()
+    city = Region.objects.get(code="320508").parent.code
+    assert titles(results_only(backend, filters={"category": "03"})) == [youth.title]
+    assert titles(results_only(backend, filters={"category": "0101"})) == [elderly.title]
+    assert titles(results_only(backend, "助餐", filters={"region": city})) == [elderly.title]
+    counts = {c.value: c.count for c in results_only(backend).facets["category"]}
+    assert counts["01"] == counts["03"] == 1
+
+
+def test_tender_only_sorts_put_results_after_tenders(backend, rebuild):
+    """Results have no deadline or budget: sorted by either they follow every tender,
+    newest first among themselves."""
+    older, newer = result(), result()
+    ResultPage.objects.filter(pk=older.pk).update(
+        first_published_at=timezone.now() - datetime.timedelta(days=3)
+    )
+    rebuild()
+    tenders = Tender.objects.filter(contracts__isnull=False).count()
+    for sort in (Sort.DEADLINE, Sort.BUDGET):
+        hits = backend.search(SearchQuery(text="助餐", sort=sort)).hits
+        assert [hit.kind for hit in hits] == [Kind.TENDER] * tenders + [Kind.RESULT] * 2
+        assert [hit.id for hit in hits[tenders:]] == [newer.pk, older.pk]
+    # A budget range is a tender's: no result is in it.
+    assert results_only(backend, budget_min=Decimal("1")).total == 0

@@ -7,6 +7,7 @@ from search.backends.elasticsearch import build_search, build_suggest, record_do
 from search.documents import index_for
 from search.types import Kind, SearchQuery, Sort
 from tests import factories
+from tests.cms.helpers import published_result
 
 
 def test_tender_mapping_without_plugins(settings):
@@ -62,7 +63,13 @@ def test_query_needs_every_word_and_filters(settings):
     assert {"term": {"category": "01"}} in filters
     assert {"term": {"region": "320500"}} in filters
     assert {"range": {"budget": {"gte": "100000"}}} in filters
-    assert body["sort"][0] == {"budget": {"order": "desc", "missing": "_last"}}
+    # Kinds without a budget (organisations, results) come last, newest first, and an index
+    # that maps no budget field is no error.
+    assert body["sort"] == [
+        {"budget": {"order": "desc", "missing": "_last", "unmapped_type": "double"}},
+        {"published_at": {"order": "desc", "missing": "_last", "unmapped_type": "date"}},
+        {"object_id": {"order": "desc", "missing": "_last", "unmapped_type": "long"}},
+    ]
     assert (body["from"], body["size"]) == (10, 10)
     assert set(body["aggs"]) == {"kind", "category", "region", "method", "status", "rating_level"}
 
@@ -70,7 +77,11 @@ def test_query_needs_every_word_and_filters(settings):
 def test_empty_query_lists_newest_first():
     body = build_search(SearchQuery(), ["zs-tender"]).to_dict()
     assert body["query"]["bool"]["must"] == [{"match_all": {}}]
-    assert body["sort"][0] == {"published_at": {"order": "desc", "missing": "_last"}}
+    assert body["sort"][0] == {
+        "published_at": {"order": "desc", "missing": "_last", "unmapped_type": "date"}
+    }
+    # Ties are broken by the object id: sorting on _id is refused by Elasticsearch 8.
+    assert [next(iter(clause)) for clause in body["sort"]] == ["published_at", "object_id"]
 
 
 def test_suggest_request():
@@ -89,3 +100,45 @@ def test_document_holds_the_notice_only(db):
     assert "养老" in document["title_terms"].split()
     assert "01" in document["category"] and "0101" in document["category"]
     assert any(text.startswith("养老") for text in document["suggest"]["input"])
+
+
+def test_result_mapping_has_the_same_analysis_and_its_facts(settings):
+    """The result index analyses text as the others do, filters by the same facets, and
+    holds the contract's amount (fen precision) and year; no budget or deadline."""
+    settings.ELASTICSEARCH_ANALYZER = "cjk"
+    settings.ELASTICSEARCH_INDEX_PREFIX = "zs"
+    result_index = index_for(Kind.RESULT)
+    body = result_index.to_dict()
+    properties = body["mappings"]["properties"]
+    tender = index_for(Kind.TENDER).to_dict()
+    assert result_index._name == "zs-result"
+    assert body["settings"]["analysis"] == tender["settings"]["analysis"]
+    for name in ("title", "body", "title_terms", "body_terms", "suggest", "fields", "url"):
+        assert properties[name] == tender["mappings"]["properties"][name]
+    for facet in ("kind", "category", "region"):
+        assert properties[facet] == {"type": "keyword"}
+    assert properties["amount"] == {"type": "scaled_float", "scaling_factor": 100}
+    assert properties["year"] == {"type": "integer"}
+    assert properties["object_id"] == {"type": "long"}
+    assert "budget" not in properties and "deadline" not in properties
+
+
+def test_result_document(db):
+    page = published_result(
+        story=[{"type": "paragraph", "value": "<p>为200位老人提供助餐服务</p>"}]
+    )
+    contract = page.contract
+    (record,) = indexing.records(Kind.RESULT, [page.pk])
+    document = record_document(record)
+    assert (document["kind"], document["object_id"], document["url"]) == (
+        Kind.RESULT,
+        page.pk,
+        page.url,
+    )
+    assert "助餐" in document["body_terms"].split()
+    assert "<p>" not in document["body"]
+    assert contract.organisation.name in document["body"]
+    assert document["amount"] == str(contract.amount.amount)
+    assert document["year"] == contract.ends_on.year
+    assert "0101" in document["category"] and "320508" in document["region"]
+    assert "budget" not in document and "deadline" not in document

@@ -79,3 +79,19 @@ def test_indexed_signal_names_the_ids_now_in_the_index(
         indexed.disconnect(listen)
     assert received == [(Kind.TENDER, [tender.pk])]
     assert found("养老") == ["居家养老已修改"]
+
+
+def test_renaming_a_buyer_re_indexes_its_tenders_only(buyer, django_capture_on_commit_callbacks):
+    """A tender's text and display hold its buyer's name; other buyers' tenders are untouched."""
+    tender = factories.TenderFactory(title="居家养老更名", buyer=buyer)
+    other = factories.TenderFactory(title="助残服务")
+    DatabaseBackend().rebuild()
+    with django_capture_on_commit_callbacks(execute=True):
+        buyer.name = "姑苏区民政局（新）"
+        buyer.save()
+    entry = SearchEntry.objects.get(kind=Kind.TENDER, object_id=tender.pk)
+    assert entry.fields["buyer"] == "姑苏区民政局（新）"
+    assert found("姑苏区民政局（新）", kinds=(Kind.TENDER,)) == ["居家养老更名"]
+    assert SearchEntry.objects.get(kind=Kind.TENDER, object_id=other.pk).fields["buyer"] != (
+        "姑苏区民政局（新）"
+    )

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from marketplace.models import AuditEntry
@@ -180,6 +181,30 @@ def test_unsubscribe_link_works_without_login_and_only_on_post(client):
     saved.refresh_from_db()
     assert saved.unsubscribed_at == first
     assert _audit(saved, "saved_search_unsubscribe").count() == 1
+
+
+def test_one_click_unsubscribe_needs_no_csrf_token_and_changes_only_that_search():
+    """A mail program's RFC 8058 POST (no cookie, no CSRF token, body
+    List-Unsubscribe=One-Click) unsubscribes that saved search and no other."""
+    saved, other = _saved(), _saved()
+    client = Client(enforce_csrf_checks=True)
+    url = reverse("saved_search_unsubscribe", args=[saved.unsubscribe_token])
+
+    response = client.post(
+        url,
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    saved.refresh_from_db()
+    other.refresh_from_db()
+    assert saved.unsubscribed_at is not None
+    assert other.is_active
+    # Other pages of the site still check CSRF.
+    assert client.post(reverse("saved_search_delete", args=[other.pk])).status_code == 403
+    other.refresh_from_db()
+    assert other.is_active
 
 
 def test_wrong_unsubscribe_token_is_404(client):

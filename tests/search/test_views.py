@@ -15,9 +15,11 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from marketplace.models import Tender
+from marketplace.templatetags.zhengshe import cny
 from search.backends import get_backend
 from search.types import Kind
 from tests import factories
+from tests.cms.helpers import published_result
 
 pytestmark = pytest.mark.django_db
 
@@ -261,3 +263,72 @@ def test_tender_and_organisation_lists_send_their_box_to_the_search_page(client)
 
 def test_header_links_to_search(client):
     assert f'href="{URL}"' in client.get(reverse("tender_list")).content.decode()
+
+
+# Project results (项目成果) ------------------------------------------------------------------
+
+
+def _result(**fields):
+    """A published result page (tests/cms/helpers.py), indexed, with a story about 助餐."""
+    page = published_result(
+        story=[{"type": "paragraph", "value": "<p>为200位老人提供助餐服务</p>"}], **fields
+    )
+    get_backend().index(Kind.RESULT, [page.pk])
+    return page
+
+
+def test_results_are_grouped_under_their_own_heading_with_their_facts(client):
+    """Without a kind the results come in a group 项目成果, each hit showing its buyer,
+    organisation, contract amount and year; the kind tab leads to all of them."""
+    page = _result()
+    contract = page.contract
+
+    response = client.get(URL, {"q": "助餐"})
+
+    groups = {group["kind"]: group for group in response.context["groups"]}
+    assert groups[Kind.RESULT]["label"] == "项目成果"
+    assert groups[Kind.RESULT]["total"] == 1
+    (row,) = groups[Kind.RESULT]["hits"]
+    assert row["hit"].url == page.url
+    assert dict(row["fields"]) == {
+        "购买主体": contract.buyer.name,
+        "承接主体": contract.organisation.name,
+        "服务类目": contract.tender.category.name,
+        "地区": contract.tender.region.name,
+        "合同金额": cny(contract.amount.amount),
+        "结项年份": str(contract.ends_on.year),
+    }
+    html = response.content.decode()
+    assert '<h2 id="group-result">项目成果' in html
+    assert 'class="hit hit-result"' in html
+    tabs = {tab["label"]: tab for tab in response.context["kind_tabs"]}
+    assert _query(tabs["项目成果"]["url"]) == {"q": "助餐", "kind": Kind.RESULT}
+
+
+def test_tender_only_sorts_leave_results_in_their_default_order(client):
+    """Sorting by budget orders the tenders; the results group keeps its own order and the
+    results page offers only relevance and newest (a budget sort there is dropped)."""
+    first, second = _result(), _result()
+
+    everything = client.get(URL, {"q": "助餐", "sort": "budget"})
+    assert everything.status_code == 200
+    assert _hit_titles(everything, Kind.RESULT) == [second.title, first.title]
+
+    results = client.get(URL, {"q": "助餐", "kind": Kind.RESULT, "sort": "budget"})
+    assert results.status_code == 200
+    assert "sort" not in results.context["params"]
+    assert [link["label"] for link in results.context["sorts"]] == ["相关度", "最新发布"]
+    assert "预算金额" not in results.content.decode().split('class="results"')[0]
+    assert sorted(_hit_titles(results, Kind.RESULT)) == sorted([first.title, second.title])
+    assert results.context["save_url"] is None
+
+
+def test_results_page_queries_do_not_grow_with_the_hits(client, django_assert_num_queries):
+    _result()
+    with CaptureQueriesContext(connection) as one:
+        client.get(URL, {"q": "助餐", "kind": Kind.RESULT})
+    for _ in range(3):
+        _result()
+    with django_assert_num_queries(len(one)):
+        response = client.get(URL, {"q": "助餐", "kind": Kind.RESULT})
+    assert response.context["total"] == 4

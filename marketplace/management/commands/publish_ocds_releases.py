@@ -1,17 +1,35 @@
-"""Publish an OCDS release for every public tender that has none yet (data created before
-open data existed, fixtures, the demo). Idempotent: a second run stores nothing."""
+"""Publish the OCDS releases of past public events: one release per event the data dates
+(tender published, amended, bids opened, award, contract signed, each variation, milestone
+accepted, payment settled, contract ended, tender failed or cancelled), dated at the event
+and showing the process as it stood then, for data created before open data existed, the
+demo and fixtures. Idempotent: a second run stores nothing (see ocds_releases_backfill)."""
 
 from django.core.management.base import BaseCommand
 
-from marketplace.services.opendata import ocds_releases_backfill
+from marketplace.management.commands._bench import Progress
+from marketplace.services.opendata import BACKFILL_BATCH, ocds_releases_backfill
 
 
 class Command(BaseCommand):
-    help = "Backfill OCDS releases for public tenders that have none (idempotent)."
+    help = "Backfill the OCDS releases of past public events of every public tender (idempotent)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=BACKFILL_BATCH,
+            help=f"Tenders read and stored per batch (default {BACKFILL_BATCH}).",
+        )
+
+    def handle(self, *args, batch_size, **options):
+        bar = None
+
         def progress(done, total):
-            self.stdout.write(f"{done}/{total} tender(s) checked")
+            nonlocal bar
+            if bar is None:
+                bar = Progress(self.stdout, "Tenders", total)
+            bar.update(done)
 
-        stored = ocds_releases_backfill(progress=progress)
-        self.stdout.write(self.style.SUCCESS(f"stored {stored} OCDS release(s)"))
+        stored = ocds_releases_backfill(batch_size=batch_size, progress=progress)
+        elapsed = f" in {bar.elapsed:.1f} s" if bar is not None else ""
+        self.stdout.write(self.style.SUCCESS(f"stored {stored} OCDS release(s){elapsed}"))

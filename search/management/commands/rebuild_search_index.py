@@ -14,7 +14,9 @@ from search.types import Kind
 
 
 class Command(BaseCommand):
-    help = "Rebuild the search index (tenders, organisations) with a progress bar on stderr."
+    help = (
+        "Rebuild the search index (tenders, organisations, results) with a progress bar on stderr."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--kind", choices=Kind.ALL, action="append", help="only this kind")

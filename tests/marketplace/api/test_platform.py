@@ -36,6 +36,19 @@ def test_anonymous_rate_limit_then_allowed_after_the_window(settings, frozen, an
     assert anon.get("/buyers/").status_code == 200
 
 
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(settings, frozen):
+    """Without a trusted proxy X-Forwarded-For is ignored (every caller behind one address
+    shares it); with one, the forwarded address is the client."""
+    settings.API_RATE_LIMIT_ANON = "1/min"
+
+    def status(forwarded):
+        return Client().get("/api/v1/buyers/", HTTP_X_FORWARDED_FOR=forwarded).status_code
+
+    assert [status("192.0.2.1"), status("192.0.2.2")] == [200, 429]
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    assert [status("192.0.2.3"), status("192.0.2.4"), status("192.0.2.3")] == [200, 200, 429]
+
+
 def test_tokens_are_counted_per_token_not_per_ip(settings, frozen):
     settings.API_RATE_LIMIT_ANON = "1/min"
     settings.API_RATE_LIMIT_TOKEN = "2/min"
