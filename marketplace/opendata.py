@@ -1,9 +1,9 @@
-"""Receivers that publish an OCDS release for each public event (marketplace/ocds.py).
+"""Receivers that publish an OCDS release for each public event (marketplace/ocds/).
 
-Subjects are named by the helpers in ocds.py, which the backfill uses too, so an event has
-the same release id whether it was published live or rebuilt later. The events are sent
-after commit; a release that cannot be built is logged rather than
-raised, so the user's action, already committed, is not reported as failed."""
+Subjects are named by the helpers in marketplace/ocds/ids.py, which the backfill uses too,
+so an event has the same release id whether it was published live or rebuilt later. The
+events are sent after commit; a release that cannot be built is logged rather than raised,
+so the user's action, already committed, is not reported as failed."""
 
 import logging
 

@@ -58,24 +58,6 @@ def _release_row(tender, *, key: str, tags: list[str], date, state=ocds.NOW) -> 
     )
 
 
-BACKFILL_BATCH = 200
-
-# The key of the one whole-state release an earlier backfill stored per process.
-LEGACY_BACKFILL_KEY = "backfill"
-
-
-def _release_row(tender, *, key: str, tags: list[str], date, state=ocds.NOW) -> OcdsRelease:
-    data = ocds.release_build(tender, key=key, tags=tags, date=date, state=state)
-    return OcdsRelease(
-        ocid=data["ocid"],
-        release_id=data["id"],
-        date=date,
-        tags=data["tag"],
-        data=data,
-        tender=tender,
-    )
-
-
 def _store(tender, *, key: str, tags: list[str], now: datetime.datetime) -> OcdsRelease | None:
     release_id = ocds.release_id_for(ocds.ocid_for(tender.pk), key)
     if OcdsRelease.objects.filter(ocid=ocds.ocid_for(tender.pk), release_id=release_id).exists():
@@ -96,7 +78,7 @@ def ocds_release_publish(
     state; None when the tender was never public or the event already has its release.
 
     Rules: `event` is a key of EVENT_TAGS; `subject` tells apart repeated events of one
-    process (an award id, a contract version; see the subject helpers in ocds.py); an
+    process (an award id, a contract version; see the subject helpers in marketplace/ocds/ids.py); an
     award release is keyed by the latest standing award, so a new award after
     re-evaluation is a new release."""
     tags = EVENT_TAGS[event]

@@ -246,7 +246,7 @@ API_RATE_LIMIT_ANON = env("API_RATE_LIMIT_ANON", "120/min")
 API_RATE_LIMIT_TOKEN = env("API_RATE_LIMIT_TOKEN", "600/min")
 API_MAX_PAGE_SIZE = 100
 
-# Open data (OCDS 1.1, marketplace/ocds.py). A real prefix is "ocds-" plus the six characters
+# Open data (OCDS 1.1, marketplace/ocds/). A real prefix is "ocds-" plus the six characters
 # the Open Contracting Partnership registers for a publisher; the default marks the data as
 # not yet registered.
 OCDS_PREFIX = env("OCDS_PREFIX", "ocds-zhengshe")

@@ -4,9 +4,10 @@ import datetime
 import json
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from djmoney.money import Money
 
-from marketplace import ocds, ocds_merge
+from marketplace import ocds
 from marketplace.models import (
     Contract,
     ContractVersion,
@@ -30,7 +31,7 @@ def assert_valid(package: dict):
     for record in package.get("records", []):
         assert record["versionedRelease"]["ocid"] == record["ocid"]
         assert record["compiledRelease"]["ocid"] == record["ocid"]
-        dates = [ocds_merge.parse_datetime(release["date"]) for release in record["releases"]]
+        dates = [parse_datetime(release["date"]) for release in record["releases"]]
         assert dates == sorted(dates)
     releases = package.get("releases") or [
         release for record in package["records"] for release in record["releases"]

@@ -3,13 +3,14 @@ published (sealed bids), codelists, the merge rules (compiled and versioned rele
 the receivers of domain events. The backfill is in test_ocds_backfill.py."""
 
 import datetime
+import json
 
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from djmoney.money import Money
 
-from marketplace import ocds, ocds_merge
+from marketplace import ocds
 from marketplace.models import (
     Award,
     BidDocument,
@@ -18,6 +19,7 @@ from marketplace.models import (
     TenderDocument,
     TenderVersion,
 )
+from marketplace.ocds import merge as ocds_merge
 from marketplace.selectors.opendata import ocds_process_get
 from marketplace.services.opendata import ocds_release_publish, ocds_releases_backfill
 from marketplace.services.tenders import tender_cancel
@@ -376,7 +378,7 @@ def test_merge_null_removes_a_field_and_inputs_are_not_changed():
 
 
 def _official_record() -> dict:
-    package = ocds.json.loads(
+    package = json.loads(
         (ocds.OCDS_DIR / "examples" / "implementation-record-package.json").read_text("utf-8")
     )
     [record] = package["records"]
@@ -459,7 +461,7 @@ def test_an_empty_list_of_objects_merges_as_no_item():
     assert compiled["tender"]["milestones"] == [{"id": "m1", "title": "M1"}]
     versioned = ocds_merge.versioned_release([empty, filled, again])
     assert versioned["tender"]["milestones"] == [{"id": "m1", "title": [_version(filled, "M1")]}]
-    ocds.json.dumps([compiled, versioned])
+    json.dumps([compiled, versioned])
 
 
 def test_award_release_key_follows_the_standing_award():

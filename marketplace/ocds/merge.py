@@ -21,13 +21,11 @@ Rules (OCDS 1.1 "Merging"):
 import copy
 import datetime
 import itertools
-import json
 from functools import cache
-from pathlib import Path
 
 from django.utils.dateparse import parse_datetime
 
-RELEASE_SCHEMA = Path(__file__).resolve().parent / "data" / "ocds" / "release-schema.json"
+from marketplace.ocds.schema import vendored_schema
 
 
 class _Key:
@@ -79,7 +77,7 @@ def merge_rules() -> dict[tuple[str, ...], frozenset[str]]:
     """The merge properties of each field path of the release schema (array levels left
     out): "omitWhenMerged", "wholeListMerge", "versionId", and "identifierMerge" for arrays
     of objects merged by `id`."""
-    schema = json.loads(RELEASE_SCHEMA.read_text("utf-8"))
+    schema = vendored_schema("release-schema.json")
     definitions = schema["definitions"]
     rules: dict[tuple[str, ...], frozenset[str]] = {}
 
