@@ -962,7 +962,7 @@ TENDERS = [
         "cap": "200000.00",
         "months": 12,
         "state": "opened",
-        "days": -150,
+        "days": -230,  # closed before its funded proposals were signed (200–160 days ago)
         "criteria": "venture",
         "milestones": "venture",
         "bids": [("苏州市青少年发展基金会", "150000.00"), *demo.ROUND_PROPOSALS],

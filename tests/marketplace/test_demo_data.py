@@ -538,3 +538,16 @@ def test_evaluations_revealed_sealed_appealed_with_summaries(output):
     assert table["苏州市民政局"].rating_count >= 2
     active = Contract.objects.filter(status__in=[Contract.Status.ACTIVE, Contract.Status.COMPLETED])
     assert active.count() >= 3  # for the resident feedback demo
+
+
+def test_every_award_and_contract_comes_after_its_tender_closed(output):
+    """The demo's story is in order: no award is published, nor contract signed, before its
+    tender's bid deadline (the 公益创投 round's funded proposals included)."""
+    awards = Award.objects.select_related("tender").exclude(published_at=None)
+    assert awards.exists()
+    early = [a.tender.title for a in awards if a.published_at <= a.tender.bid_deadline]
+    assert early == []
+    contracts = Contract.objects.select_related("tender").exclude(signed_at=None)
+    assert contracts.exists()
+    early = [c.tender.title for c in contracts if c.signed_at <= c.tender.bid_deadline]
+    assert early == []
