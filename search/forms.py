@@ -7,7 +7,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.forms.tenders_public import BUDGET_ERRORS
+from marketplace.forms.tenders_public import budget_field
 from marketplace.forms.widgets import Select
 from search.backends.base import KIND_LABELS
 from search.models import SavedSearch
@@ -45,18 +45,6 @@ def _facet_field(name):
     )
 
 
-def _budget_field(label):
-    return forms.DecimalField(
-        label=label,
-        required=False,
-        min_value=Decimal("0"),
-        max_digits=14,
-        decimal_places=2,
-        error_messages=BUDGET_ERRORS,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
-    )
-
-
 class SearchForm(forms.Form):
     """The query string of /search/. Always bound; every field is optional, and a field
     with an error is left out of the search (the page says which ones were ignored)."""
@@ -78,8 +66,8 @@ class SearchForm(forms.Form):
     method = _facet_field("method")
     status = _facet_field("status")
     rating_level = _facet_field("rating_level")
-    budget_min = _budget_field(_("预算不低于（元）"))
-    budget_max = _budget_field(_("预算不高于（元）"))
+    budget_min = budget_field(_("预算不低于（元）"))
+    budget_max = budget_field(_("预算不高于（元）"))
     sort = forms.ChoiceField(
         label=_("排序"),
         required=False,

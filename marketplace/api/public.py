@@ -5,8 +5,6 @@ visitor's view. Nothing sealed: no bid, bid count or bidder before the opening."
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import DecimalField, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router
 
@@ -14,8 +12,7 @@ from marketplace.api import schemas
 from marketplace.api.errors import responses
 from marketplace.api.pagination import PageQuery, paginate
 from marketplace.api.params import category_param, choice_param, money_param, region_param
-from marketplace.models import Contract, RatingSummary, Tender
-from marketplace.models.ratings import OVERALL
+from marketplace.models import Contract, Tender
 from marketplace.selectors.awards import award_list_public, award_notice_public
 from marketplace.selectors.contracts import contract_list_public, contract_public_get
 from marketplace.selectors.organisations import (
@@ -23,7 +20,12 @@ from marketplace.selectors.organisations import (
     organisation_list_public,
 )
 from marketplace.selectors.payments import buyer_punctuality, contract_balance
-from marketplace.selectors.ratings import BUYER_TABLE_SORTS, buyer_table_public, rating_summary
+from marketplace.selectors.ratings import (
+    BUYER_TABLE_SORTS,
+    buyer_table_public,
+    rating_summary,
+    with_overall_rating,
+)
 from marketplace.selectors.tenders import (
     clarification_list_public,
     tender_documents_public,
@@ -34,20 +36,6 @@ from marketplace.selectors.tenders import (
 router = Router(tags=["public"])
 
 TENDER_STATUSES = ["open", *(s.value for s in Tender.Status if s != Tender.Status.DRAFT)]
-
-
-def _with_overall_rating(organisations):
-    """Each organisation annotated with its overall summary (`rating_score`, None without
-    evaluations; `rating_count`), as buyer_table_public does for buyers: no query per row."""
-    overall = RatingSummary.objects.filter(organisation=OuterRef("pk"), dimension=OVERALL)
-    return organisations.annotate(
-        rating_score=Subquery(
-            overall.values("score")[:1], output_field=DecimalField(max_digits=6, decimal_places=4)
-        ),
-        rating_count=Coalesce(
-            Subquery(overall.values("count")[:1], output_field=IntegerField()), 0
-        ),
-    )
 
 
 @router.get("/tenders/", response=responses(schemas.TenderPage), url_name="api_tender_list")
@@ -164,7 +152,12 @@ def organisation_list(
         category=category_param(category),
         min_rating=min_rating,
     )
-    return paginate(request, _with_overall_rating(organisations), pages, schemas.organisation_item)
+    return paginate(
+        request,
+        with_overall_rating(organisations, subject="organisation"),
+        pages,
+        schemas.organisation_item,
+    )
 
 
 @router.get(

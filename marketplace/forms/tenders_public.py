@@ -19,7 +19,7 @@ BUDGET_ERRORS = {
 }
 
 
-def _budget_field(label):
+def budget_field(label):
     return forms.DecimalField(
         label=label,
         required=False,
@@ -63,8 +63,8 @@ class TenderFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("状态"), choices=STATUS_CHOICES, required=False, widget=Select
     )
-    budget_min = _budget_field(_("预算不低于（元）"))
-    budget_max = _budget_field(_("预算不高于（元）"))
+    budget_min = budget_field(_("预算不低于（元）"))
+    budget_max = budget_field(_("预算不高于（元）"))
     sort = forms.ChoiceField(label=_("排序"), choices=SORT_CHOICES, required=False, widget=Select)
 
     def __init__(self, *args, **kwargs):

@@ -360,10 +360,18 @@ def _payment_count(*, on_time: bool):
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def _overall(column, output_field):
-    return Subquery(
-        RatingSummary.objects.filter(buyer=OuterRef("pk"), dimension=OVERALL).values(column)[:1],
-        output_field=output_field,
+def with_overall_rating(queryset, *, subject: str):
+    """Organisations or buyers (`subject` "organisation" or "buyer") annotated with their
+    overall summary: `rating_score` (the Bayesian score, None without evaluations) and
+    `rating_count`, as subqueries (no query per row)."""
+    overall = RatingSummary.objects.filter(**{subject: OuterRef("pk")}, dimension=OVERALL)
+    return queryset.annotate(
+        rating_score=Subquery(
+            overall.values("score")[:1], output_field=DecimalField(max_digits=6, decimal_places=4)
+        ),
+        rating_count=Coalesce(
+            Subquery(overall.values("count")[:1], output_field=IntegerField()), 0
+        ),
     )
 
 
@@ -377,9 +385,8 @@ def buyer_table_public(*, sort="name", region=None):
         paid_count=_payment_count(on_time=False),
         on_time_count=_payment_count(on_time=True),
         on_time_share=Cast("on_time_count", FloatField()) / NullIf("paid_count", 0),
-        rating_score=_overall("score", DecimalField(max_digits=6, decimal_places=4)),
-        rating_count=Coalesce(_overall("count", IntegerField()), 0),
     )
+    buyers = with_overall_rating(buyers, subject="buyer")
     if region is not None:
         buyers = buyers.filter(region__code__startswith=region_code_prefix(region))
     if sort == "punctuality":
